@@ -1,0 +1,52 @@
+// The payment record in TRANSACTIONS_TABLE (hash key `transactionId` = paymentId) and its
+// public JSON shape.
+
+import { randomUUID } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from './dynamodb.mjs';
+import { HttpError, requireEnv } from './http.mjs';
+
+// Generous on purpose: ids migrated from dev may not follow the `pay_<hex>` shape.
+const PAYMENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+export const newPaymentId = () => `pay_${randomUUID().replace(/-/g, '')}`;
+export const newRefundId = () => `re_${randomUUID().replace(/-/g, '')}`;
+
+export const paymentNotFound = () => new HttpError(404, 'payment_not_found', 'Payment not found.');
+
+/** Status follows from the amounts, so it can never disagree with them. */
+export function paymentStatus(amount, refundedAmount) {
+  if (refundedAmount >= amount) return 'refunded';
+  return refundedAmount > 0 ? 'partially_refunded' : 'succeeded';
+}
+
+/** Public Payment JSON from a table item (internal attributes are not exposed). */
+export function toPayment(item) {
+  const refundedAmount = Number(item.refundedAmount || 0);
+  const payment = {
+    paymentId: item.transactionId,
+    merchantId: item.merchantId,
+    amount: Number(item.amount),
+    currency: item.currency,
+    status: item.status || paymentStatus(Number(item.amount), refundedAmount),
+    refundedAmount,
+    createdAt: item.createdAt,
+  };
+  if (item.description !== undefined) payment.description = item.description;
+  return payment;
+}
+
+/**
+ * Reads a payment owned by `merchantId` (strongly consistent). Unknown ids, malformed ids and
+ * other merchants' payments all give the same 404, so existence never leaks.
+ */
+export async function getOwnedPaymentItem(merchantId, paymentId) {
+  if (typeof paymentId !== 'string' || !PAYMENT_ID_PATTERN.test(paymentId)) throw paymentNotFound();
+  const { Item } = await ddb.send(new GetCommand({
+    TableName: requireEnv('TRANSACTIONS_TABLE'),
+    Key: { transactionId: paymentId },
+    ConsistentRead: true,
+  }));
+  if (!Item || Item.merchantId !== merchantId) throw paymentNotFound();
+  return Item;
+}

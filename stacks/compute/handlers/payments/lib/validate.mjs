@@ -1,0 +1,71 @@
+// Request validation. Every 4xx names the offending field; bodies with unknown fields are
+// rejected so a typo (`ammount`) or a smuggled field (`merchantId`) never passes silently.
+
+import { badRequest, getHeader } from './http.mjs';
+import { isCurrencyCode } from './currencies.mjs';
+
+export const MAX_AMOUNT = 99_999_999_999; // minor units; 11 digits, below any card-number length
+export const MAX_TEXT_LENGTH = 256;
+const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/; // printable ASCII
+
+function rejectUnknownFields(body, allowed) {
+  for (const field of Object.keys(body)) {
+    if (!allowed.includes(field)) {
+      throw badRequest('unknown_field', `Field '${field}' is not allowed. Allowed fields: ${allowed.join(', ')}.`);
+    }
+  }
+}
+
+function requireAmount(body, field = 'amount') {
+  if (!(field in body)) throw badRequest('missing_field', `Field '${field}' is required.`);
+  const value = body[field];
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw badRequest('invalid_field', `Field '${field}' must be an integer amount in minor units (e.g. 1050 for 10.50).`);
+  }
+  if (value <= 0 || value > MAX_AMOUNT) {
+    throw badRequest('invalid_field', `Field '${field}' must be between 1 and ${MAX_AMOUNT}.`);
+  }
+  return value;
+}
+
+function optionalText(body, field) {
+  if (!(field in body) || body[field] === undefined) return undefined;
+  const value = body[field];
+  if (typeof value !== 'string') throw badRequest('invalid_field', `Field '${field}' must be a string.`);
+  if (value.length > MAX_TEXT_LENGTH) {
+    throw badRequest('invalid_field', `Field '${field}' must be at most ${MAX_TEXT_LENGTH} characters.`);
+  }
+  return value;
+}
+
+/** POST /payments body: `{amount, currency, description?}`. */
+export function validateCreatePayment(body) {
+  rejectUnknownFields(body, ['amount', 'currency', 'description']);
+  const amount = requireAmount(body);
+  if (!('currency' in body)) throw badRequest('missing_field', "Field 'currency' is required.");
+  if (!isCurrencyCode(body.currency)) {
+    throw badRequest('invalid_field', "Field 'currency' must be an uppercase ISO 4217 currency code (e.g. EUR).");
+  }
+  const description = optionalText(body, 'description');
+  return { amount, currency: body.currency, ...(description !== undefined ? { description } : {}) };
+}
+
+/** POST /payments/{paymentId}/refunds body: `{amount, reason?}`. */
+export function validateRefund(body) {
+  rejectUnknownFields(body, ['amount', 'reason']);
+  const amount = requireAmount(body);
+  const reason = optionalText(body, 'reason');
+  return { amount, ...(reason !== undefined ? { reason } : {}) };
+}
+
+/** The `Idempotency-Key` header (case-insensitive), 1-255 printable ASCII characters. */
+export function requireIdempotencyKey(event) {
+  const key = getHeader(event, 'Idempotency-Key');
+  if (key === undefined) {
+    throw badRequest('missing_idempotency_key', "Header 'Idempotency-Key' is required.");
+  }
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw badRequest('invalid_idempotency_key', "Header 'Idempotency-Key' must be 1 to 255 printable ASCII characters.");
+  }
+  return key;
+}

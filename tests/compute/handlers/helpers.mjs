@@ -1,0 +1,274 @@
+// Test harness: a private moto_server on loopback (one per test file, i.e. per process),
+// DynamoDB tables and the receipts bucket created from the dev inventory's schemas, and
+// builders for API Gateway proxy / authorizer events. Handlers are imported only after the
+// environment points the SDK at moto.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID, createHash } from 'node:crypto';
+import { after, before } from 'node:test';
+import {
+  CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const HANDLERS_DIR = resolve(REPO_ROOT, 'stacks/compute/handlers/payments');
+export const REGION = 'eu-west-1';
+
+const inventory = JSON.parse(readFileSync(resolve(REPO_ROOT, 'config/dev-environment.json'), 'utf8'));
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Real DynamoDB applies each conditional write atomically; moto_server serves requests on
+// threads without locking its backends, so two conditional updates can interleave between the
+// condition check and the write. To reproduce DynamoDB's guarantee (and keep the concurrency
+// tests meaningful rather than flaky), moto_server's own entry point is started through its
+// Python interpreter with one lock around each request. Requests still arrive concurrently.
+const SERIALISED_MOTO = [
+  'import sys, threading',
+  'from moto.moto_server.werkzeug_app import DomainDispatcherApplication as App',
+  'from moto.server import main',
+  '_lock = threading.Lock()',
+  '_call = App.__call__',
+  'def _serialised(self, environ, start_response):',
+  '    with _lock:',
+  '        return list(_call(self, environ, start_response))',
+  'App.__call__ = _serialised',
+  'main(sys.argv[1:])',
+].join('\n');
+
+function motoCommand(bin, port) {
+  const args = ['-H', '127.0.0.1', '-p', String(port)];
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0];
+  const python = shebang.startsWith('#!') && /python[0-9.]*$/.test(shebang) ? shebang.slice(2).trim() : null;
+  return python ? [python, ['-c', SERIALISED_MOTO, ...args]] : [bin, args];
+}
+
+/** Starts moto_server on 127.0.0.1 with a free port; resolves to {endpoint, stop}. */
+export async function startMoto() {
+  const bin = process.env.MOTO_SERVER || resolve(REPO_ROOT, '.venv/bin/moto_server');
+  if (!existsSync(bin)) throw new Error(`moto_server not found at ${bin}; set MOTO_SERVER or create the .venv`);
+  let lastError;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const port = await freePort();
+    const [command, args] = motoCommand(bin, port);
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
+    let exited = false;
+    child.on('exit', () => { exited = true; });
+    const endpoint = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    while (!exited && Date.now() < deadline) {
+      try {
+        const res = await fetch(`${endpoint}/moto-api/`);
+        await res.arrayBuffer();
+        if (res.status < 500) {
+          return {
+            endpoint,
+            stop: () => new Promise((done) => {
+              if (exited) return done();
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+              setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 3000).unref();
+            }),
+          };
+        }
+      } catch (error) {
+        lastError = error;
+      }
+      await sleep(100);
+    }
+    if (!exited) child.kill('SIGKILL');
+    lastError = new Error(`moto_server did not start on port ${port}: ${stderr}`);
+  }
+  throw lastError;
+}
+
+function tableSpec(prefix) {
+  return inventory.dynamodbTables.find((t) => t.TableName.startsWith(prefix));
+}
+
+async function createTable(client, spec) {
+  const input = {
+    TableName: spec.TableName,
+    AttributeDefinitions: spec.AttributeDefinitions,
+    KeySchema: spec.KeySchema,
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+  if (spec.GlobalSecondaryIndexes) {
+    input.GlobalSecondaryIndexes = spec.GlobalSecondaryIndexes.map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection }));
+  }
+  if (spec.StreamSpecification) input.StreamSpecification = spec.StreamSpecification;
+  await client.send(new CreateTableCommand(input));
+  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: spec.TableName });
+  if (spec.TimeToLive && spec.TimeToLive.Enabled) {
+    await client.send(new UpdateTimeToLiveCommand({
+      TableName: spec.TableName,
+      TimeToLiveSpecification: { AttributeName: spec.TimeToLive.AttributeName, Enabled: true },
+    }));
+  }
+}
+
+/**
+ * Registers before/after hooks for a test file: moto up, environment set, tables and bucket
+ * created with the inventory's schemas, then `setup(env)` (imports handlers, seeds data).
+ * Everything runs in one hook because Node does not promise an order between root hooks.
+ * Returns a live object filled in by the hook.
+ */
+export function useAwsStack(setup = async () => {}) {
+  const env = {};
+  let moto;
+  before(async () => {
+    moto = await startMoto();
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_SESSION_TOKEN: 'testing',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL || 'error',
+    });
+    delete process.env.AWS_PROFILE;
+
+    const transactions = tableSpec('payments-transactions');
+    const idempotency = tableSpec('payments-idempotency');
+    const merchants = tableSpec('payments-merchants');
+    const bucket = inventory.s3Buckets.find((b) => b.purpose === 'receipts').name;
+    process.env.TRANSACTIONS_TABLE = transactions.TableName;
+    process.env.IDEMPOTENCY_TABLE = idempotency.TableName;
+    process.env.MERCHANTS_TABLE = merchants.TableName;
+    process.env.RECEIPTS_BUCKET = bucket;
+
+    const client = new DynamoDBClient({});
+    await Promise.all([transactions, idempotency, merchants].map((spec) => createTable(client, spec)));
+    const s3 = new S3Client({ forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({
+      Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: REGION },
+    }));
+    await s3.send(new PutBucketEncryptionCommand({
+      Bucket: bucket,
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] },
+    }));
+
+    Object.assign(env, {
+      endpoint: moto.endpoint,
+      ddb: DynamoDBDocumentClient.from(client),
+      s3,
+      tables: { transactions: transactions.TableName, idempotency: idempotency.TableName, merchants: merchants.TableName },
+      bucket,
+    });
+    await setup(env);
+  });
+  after(async () => {
+    env.ddb?.destroy();
+    env.s3?.destroy();
+    if (moto) await moto.stop();
+  });
+  return env;
+}
+
+/** Imports a handler module by file name (after the environment is set). */
+export const importHandler = (name) => import(resolve(HANDLERS_DIR, `${name}.mjs`));
+
+/** An API Gateway REST (Lambda proxy) event. */
+export function apiEvent({
+  method = 'GET', resource = '/payments', path, pathParameters = null, headers = {}, body, merchantId,
+} = {}) {
+  const requestContext = { requestId: `req-${randomUUID()}`, stage: 'test', httpMethod: method, resourcePath: resource };
+  if (merchantId !== undefined) requestContext.authorizer = { merchantId, principalId: merchantId };
+  return {
+    resource,
+    path: path || resource,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    pathParameters,
+    queryStringParameters: null,
+    requestContext,
+    body: body === undefined ? null : (typeof body === 'string' ? body : JSON.stringify(body)),
+    isBase64Encoded: false,
+  };
+}
+
+export const lambdaContext = () => ({
+  awsRequestId: randomUUID(),
+  functionName: 'test',
+  getRemainingTimeInMillis: () => 10_000,
+});
+
+/** Invokes a proxy handler and parses its JSON body. */
+export async function call(handler, event) {
+  const response = await handler(event, lambdaContext());
+  return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
+}
+
+export const newMerchantId = () => `m_${randomUUID().slice(0, 8)}`;
+
+export function createPaymentEvent(merchantId, body, key = randomUUID()) {
+  return apiEvent({ method: 'POST', resource: '/payments', headers: { 'Idempotency-Key': key, 'Content-Type': 'application/json' }, body, merchantId });
+}
+
+export function paymentEvent(merchantId, paymentId, suffix = '') {
+  return apiEvent({
+    method: 'GET', resource: `/payments/{paymentId}${suffix}`, path: `/payments/${paymentId}${suffix}`, pathParameters: { paymentId }, merchantId,
+  });
+}
+
+export function refundEvent(merchantId, paymentId, body, key = randomUUID()) {
+  return apiEvent({
+    method: 'POST',
+    resource: '/payments/{paymentId}/refunds',
+    path: `/payments/${paymentId}/refunds`,
+    pathParameters: { paymentId },
+    headers: { 'idempotency-key': key },
+    body,
+    merchantId,
+  });
+}
+
+export async function putMerchant(env, { merchantId, apiKey, status = 'active' }) {
+  const apiKeyHash = createHash('sha256').update(apiKey, 'utf8').digest('hex');
+  await env.ddb.send(new PutCommand({ TableName: env.tables.merchants, Item: { merchantId, apiKeyHash, status, name: merchantId } }));
+}
+
+/** Captures everything written to stdout while `fn` runs (the handlers' JSON log lines). */
+export async function captureStdout(fn) {
+  const original = process.stdout.write;
+  const lines = [];
+  // Only the handlers' JSON log lines are captured; anything else (the test runner's own
+  // protocol) is passed through untouched.
+  process.stdout.write = (chunk, ...rest) => {
+    const text = String(chunk);
+    if (text.startsWith('{"') && text.includes('"function":')) {
+      lines.push(text);
+      return true;
+    }
+    return original.call(process.stdout, chunk, ...rest);
+  };
+  try {
+    const result = await fn();
+    return { result, output: lines.join('') };
+  } finally {
+    process.stdout.write = original;
+  }
+}
