@@ -1,0 +1,29 @@
+"""The one AWS provider every production resource is created with."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from shared.settings import Settings, require_region
+from shared.tags import production_tags
+
+
+def production_provider(settings: Settings) -> aws.Provider:
+    """An explicit provider pinned to eu-west-1 with the production tags as default_tags.
+
+    Explicit rather than the ambient default provider so a stray `aws:region` in a stack's
+    config or the shell cannot move production elsewhere, and so tags apply even under the
+    mock runtime, where resource transforms do not run.
+    """
+    return aws.Provider(
+        "production",
+        region=require_region(settings.region),
+        default_tags=aws.ProviderDefaultTagsArgs(tags=production_tags(settings.migration_date)),
+        allowed_account_ids=list(settings.allowed_account_ids) or None,
+    )
+
+
+def resource_options(provider: aws.Provider, parent: pulumi.Resource | None = None, **kwargs: object) -> pulumi.ResourceOptions:
+    """Options binding a resource to the production provider (and, inside a component, its parent)."""
+    return pulumi.ResourceOptions(provider=provider, parent=parent, **kwargs)  # type: ignore[arg-type]

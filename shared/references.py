@@ -1,0 +1,48 @@
+"""Reading an upstream layer's outputs, failing loudly when they are not there."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+
+from shared.errors import ConfigError
+from shared.settings import LAYERS, StackReferenceSettings
+
+
+def project_name(layer: str) -> str:
+    """The Pulumi project of a layer (`payments-foundation`, ...)."""
+    if layer not in LAYERS:
+        raise ConfigError("stackReferences", f"unknown layer {layer!r}; layers are {', '.join(LAYERS)}")
+    return f"payments-{layer}"
+
+
+def stack_reference_name(layer: str, refs: StackReferenceSettings, *, organization: str, stack: str) -> str:
+    """`<org>/payments-<layer>/<stack>`: the running org and stack unless configuration overrides them."""
+    org = refs.organization or organization
+    return f"{org}/{project_name(layer)}/{refs.stacks.get(layer, stack)}"
+
+
+def require_key(outputs: Mapping[str, Any], key: str, *, layer: str, stack_name: str) -> Any:
+    """Return an upstream output or raise an error that tells the engineer which layer to deploy first."""
+    if key not in outputs:
+        raise ConfigError(
+            f"{stack_name}:{key}",
+            f"upstream output missing; deploy the {layer} layer first (make up-{layer})",
+        )
+    return outputs[key]
+
+
+class Upstream:
+    """One upstream layer's stack, read only through its declared output keys."""
+
+    def __init__(self, layer: str, refs: StackReferenceSettings) -> None:
+        self.layer = layer
+        self.name = stack_reference_name(layer, refs, organization=pulumi.get_organization(), stack=pulumi.get_stack())
+        self._ref = pulumi.StackReference(f"{layer}-stack", stack_name=self.name)
+
+    def require(self, key: str) -> pulumi.Output[Any]:
+        """An upstream output by key: our check names the layer to deploy, then `require_output` reads it."""
+        checked = self._ref.outputs.apply(lambda outputs: require_key(outputs, key, layer=self.layer, stack_name=self.name))
+        return checked.apply(lambda _: self._ref.require_output(key))

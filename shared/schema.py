@@ -1,0 +1,66 @@
+"""JSON Schema validation that reports every problem with a readable path.
+
+The schemas themselves ship as JSON files beside this module so other tools (editors, CI
+linters) can use them too; this module only turns jsonschema's findings into
+`(path, reason)` pairs such as `dynamodbTables[1].KeySchema: 'KeySchema' is a required property`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """Render a jsonschema path deque as `a.b[0].c` (the form every error in this repo uses)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "<root>"
+
+
+@cache
+def _validator(schema_name: str) -> Draft202012Validator:
+    text = resources.files("shared").joinpath("schemas", schema_name).read_text(encoding="utf-8")
+    schema = json.loads(text)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def schema_problems(document: Mapping[str, Any], schema_name: str, *, prefix: str = "") -> list[tuple[str, str]]:
+    """Validate `document` against a bundled schema and return every problem, sorted by path."""
+    problems: list[tuple[str, str]] = []
+    for error in _validator(schema_name).iter_errors(document):
+        parts: list[str | int] = [prefix] if prefix else []
+        parts.extend(error.absolute_path)
+        # A missing property is reported at its parent; name the property itself.
+        if error.validator == "required" and isinstance(error.validator_value, list):
+            missing = [p for p in error.validator_value if isinstance(error.instance, dict) and p not in error.instance]
+            for prop in missing:
+                problems.append((json_path([*parts, prop]), "is required"))
+            continue
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            for prop in sorted(k for k in error.instance if k not in allowed):
+                problems.append((json_path([*parts, prop]), "is not an allowed field here"))
+            continue
+        problems.append((json_path(parts), error.message))
+    return sorted(problems)
+
+
+def schema_keys(schema_name: str) -> dict[str, bool]:
+    """Top-level property names of a bundled schema, each mapped to whether its value is a plain string."""
+    schema: Mapping[str, Any] = _validator(schema_name).schema  # type: ignore[assignment]
+    properties: dict[str, Any] = schema.get("properties", {})
+    return {
+        key: spec.get("type") == "string" or (isinstance(spec.get("type"), list) and "string" in spec["type"])
+        for key, spec in properties.items()
+    }

@@ -1,0 +1,255 @@
+"""Production settings, loaded once and validated in one place.
+
+`config/production.yaml` holds the environment's shared settings; a layer's
+`Pulumi.prod.yaml` may override any top-level key. The result is a tree of frozen
+dataclasses so no layer can mutate what another layer relies on.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from shared.errors import ConfigError, raise_if_any
+from shared.schema import schema_problems
+
+PRODUCTION_REGION = "eu-west-1"
+SETTINGS_FILE = Path("config") / "production.yaml"
+LAYERS: tuple[str, ...] = ("foundation", "data", "compute", "edge", "observability")
+
+
+def find_repo_root(start: Path) -> Path:
+    """Walk up from `start` to the folder holding config/production.yaml.
+
+    Pulumi runs each program from its own stack folder and tests run from anywhere, so
+    the root is found from the caller's location rather than assumed from the cwd.
+    """
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    raise ConfigError(str(SETTINGS_FILE), f"not found in {start} or any parent folder")
+
+
+def require_region(region: str) -> str:
+    """Refuse any region but eu-west-1: production data must stay in the EU region it was approved for."""
+    if region != PRODUCTION_REGION:
+        raise ConfigError("region", f"production deploys only to {PRODUCTION_REGION}; refusing {region!r}")
+    return region
+
+
+@dataclass(frozen=True)
+class KmsSettings:
+    deletion_window_days: int = 30
+    """Days a scheduled key deletion waits; 30 gives the longest window to notice a mistake."""
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    glacier_transition_days: int = 90
+    """Current object versions move to GLACIER after this many days (the spec's 90)."""
+    noncurrent_transition_days: int = 30
+    """Noncurrent versions move to GLACIER after this many days."""
+    noncurrent_expiration_days: int = 365
+    """Noncurrent versions are deleted after this many days."""
+    abort_incomplete_multipart_days: int = 7
+    """Incomplete multipart uploads are aborted after this many days, so they stop costing money."""
+    force_destroy: bool = True
+    """Let `pulumi destroy` empty buckets (the spec wants everything destroyable)."""
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    schedule: str = "cron(0 3 * * ? *)"
+    """When the daily backup runs (03:00 UTC)."""
+    retention_days: int = 35
+    """How long each recovery point is kept."""
+
+
+@dataclass(frozen=True)
+class ComputeSettings:
+    runtime: str = "nodejs18.x"
+    """Lambda runtime for every function."""
+    min_memory_mb: int = 512
+    """Production memory is max(this, dev memory)."""
+    account_concurrency_limit: int = 1000
+    """The account's concurrency quota; at least 100 must stay unreserved."""
+    default_reserved_concurrency: int = 50
+    """Reserved concurrency for a function not listed in `reserved_concurrency`."""
+    reserved_concurrency: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Reserved concurrency by dev function name."""
+    environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({"LOG_LEVEL": "info"}))
+    """Production variables added to (and overriding) every function's dev variables."""
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    throttle_rate_limit: float = 1000
+    """Steady-state requests per second for every method."""
+    throttle_burst_limit: int = 2000
+    """Burst bucket size; at least 1000."""
+    domain_name: str = "api.payments.example.com"
+    """The custom domain callers use."""
+    certificate_arn: str | None = None
+    """An existing ACM certificate in eu-west-1; None requests one validated in `hosted_zone_id`."""
+    hosted_zone_id: str | None = None
+    """Route 53 zone for certificate validation and the alias record."""
+    waf_rate_limit: int = 2000
+    """Requests per client IP per 5 minutes before WAF blocks it."""
+    manage_account_logging_role: bool = True
+    """Whether this stack owns the region's API Gateway CloudWatch role setting."""
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    emails: tuple[str, ...] = ()
+    """Addresses subscribed to the alarm topic."""
+    lambda_error_rate_percent: float = 1.0
+    """Alarm when 100 × Errors / Invocations exceeds this."""
+    api_4xx_rate: float = 0.05
+    """Alarm when the API's 4XXError average (a 0–1 fraction) exceeds this."""
+    api_5xx_rate: float = 0.01
+    """Alarm when the API's 5XXError average exceeds this."""
+    api_latency_p99_ms: float = 2500
+    """Alarm when the API's p99 latency exceeds this."""
+    period_seconds: int = 300
+    """Metric period of every alarm."""
+    evaluation_periods: int = 1
+    """Periods over threshold before an alarm fires."""
+
+
+@dataclass(frozen=True)
+class StackReferenceSettings:
+    organization: str | None = None
+    """Organization of the upstream stacks; None means the one running this deploy."""
+    stacks: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Upstream stack name per layer; a layer not listed uses the running stack's name."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a layer needs to know about the production environment."""
+
+    repo_root: Path
+    region: str
+    environment_suffix: str
+    migration_date: dt.date
+    inventory_file: Path
+    allowed_account_ids: tuple[str, ...] = ()
+    dev_profile: str | None = None
+    log_retention_days: int = 30
+    kms: KmsSettings = KmsSettings()
+    storage: StorageSettings = StorageSettings()
+    backup: BackupSettings = BackupSettings()
+    compute: ComputeSettings = ComputeSettings()
+    api: ApiSettings = ApiSettings()
+    alarms: AlarmSettings = AlarmSettings()
+    stack_references: StackReferenceSettings = StackReferenceSettings()
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
+    # YAML reads an unquoted 2026-12-01 as a date; accept it as the ISO string it is.
+    if isinstance(raw.get("migrationDate"), dt.date):
+        raw["migrationDate"] = raw["migrationDate"].isoformat()
+    return raw
+
+
+def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
+    """Validate a settings mapping and build the frozen Settings, reporting every problem at once."""
+    data = _normalise(dict(raw))
+    problems = schema_problems(data, "production.schema.json")
+    if "region" in data and isinstance(data["region"], str) and data["region"] != PRODUCTION_REGION:
+        problems.append(("region", f"production deploys only to {PRODUCTION_REGION}; refusing {data['region']!r}"))
+    if not any(p == "migrationDate" for p, _ in problems) and "migrationDate" in data:
+        try:
+            dt.date.fromisoformat(data["migrationDate"])
+        except ValueError:
+            problems.append(("migrationDate", f"{data['migrationDate']!r} is not a valid ISO date"))
+    storage = data.get("storage", {})
+    if storage.get("noncurrentExpirationDays", 365) <= storage.get("noncurrentTransitionDays", 30):
+        problems.append(("storage.noncurrentExpirationDays", "must be later than storage.noncurrentTransitionDays"))
+    raise_if_any(sorted(set(problems)), header="invalid production settings:")
+
+    compute, api, alarms = data.get("compute", {}), data.get("api", {}), data.get("alarms", {})
+    refs, kms, backup = data.get("stackReferences", {}), data.get("kms", {}), data.get("backup", {})
+    return Settings(
+        repo_root=repo_root,
+        region=require_region(data["region"]),
+        environment_suffix=data["environmentSuffix"],
+        migration_date=dt.date.fromisoformat(data["migrationDate"]),
+        inventory_file=(repo_root / data["inventoryFile"]).resolve(),
+        allowed_account_ids=tuple(data.get("allowedAccountIds", ())),
+        dev_profile=data.get("devProfile"),
+        log_retention_days=data.get("logRetentionDays", 30),
+        kms=KmsSettings(deletion_window_days=kms.get("deletionWindowDays", 30)),
+        storage=StorageSettings(
+            glacier_transition_days=storage.get("glacierTransitionDays", 90),
+            noncurrent_transition_days=storage.get("noncurrentTransitionDays", 30),
+            noncurrent_expiration_days=storage.get("noncurrentExpirationDays", 365),
+            abort_incomplete_multipart_days=storage.get("abortIncompleteMultipartDays", 7),
+            force_destroy=storage.get("forceDestroy", True),
+        ),
+        backup=BackupSettings(
+            schedule=backup.get("schedule", "cron(0 3 * * ? *)"),
+            retention_days=backup.get("retentionDays", 35),
+        ),
+        compute=ComputeSettings(
+            runtime=compute.get("runtime", "nodejs18.x"),
+            min_memory_mb=compute.get("minMemoryMb", 512),
+            account_concurrency_limit=compute.get("accountConcurrencyLimit", 1000),
+            default_reserved_concurrency=compute.get("defaultReservedConcurrency", 50),
+            reserved_concurrency=MappingProxyType(dict(compute.get("reservedConcurrency", {}))),
+            environment=MappingProxyType(dict(compute.get("environment", {"LOG_LEVEL": "info"}))),
+        ),
+        api=ApiSettings(
+            throttle_rate_limit=api.get("throttleRateLimit", 1000),
+            throttle_burst_limit=api.get("throttleBurstLimit", 2000),
+            domain_name=api.get("domainName", "api.payments.example.com"),
+            certificate_arn=api.get("certificateArn"),
+            hosted_zone_id=api.get("hostedZoneId"),
+            waf_rate_limit=api.get("wafRateLimit", 2000),
+            manage_account_logging_role=api.get("manageAccountLoggingRole", True),
+        ),
+        alarms=AlarmSettings(
+            emails=tuple(alarms.get("emails", ())),
+            lambda_error_rate_percent=alarms.get("lambdaErrorRatePercent", 1.0),
+            api_4xx_rate=alarms.get("api4xxRate", 0.05),
+            api_5xx_rate=alarms.get("api5xxRate", 0.01),
+            api_latency_p99_ms=alarms.get("apiLatencyP99Ms", 2500),
+            period_seconds=alarms.get("periodSeconds", 300),
+            evaluation_periods=alarms.get("evaluationPeriods", 1),
+        ),
+        stack_references=StackReferenceSettings(
+            organization=refs.get("organization"),
+            stacks=MappingProxyType(dict(refs.get("stacks", {}))),
+        ),
+    )
+
+
+def load_settings(start: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read config/production.yaml (found from `start` upward), apply a layer's overrides, validate."""
+    root = find_repo_root(start)
+    path = root / SETTINGS_FILE
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(SETTINGS_FILE), f"is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(str(SETTINGS_FILE), "must be a mapping of setting names to values")
+    return parse_settings(_merge(raw, overrides or {}), root)

@@ -1,0 +1,1 @@
+"""The data layer's components."""

@@ -1,0 +1,1 @@
+"""The foundation layer's components."""

@@ -1,0 +1,59 @@
+"""Stack references: derived names, overridable, and a missing output names the layer to deploy first."""
+
+from types import MappingProxyType
+
+import pytest
+from payments_tools.mocks import PlanMocks
+from payments_tools.plan import run_program
+
+from shared.errors import ConfigError
+from shared.references import require_key, stack_reference_name
+from shared.settings import StackReferenceSettings
+
+
+def test_name_is_derived_from_the_running_organization_and_stack():
+    assert stack_reference_name("data", StackReferenceSettings(), organization="acme", stack="prod") == "acme/payments-data/prod"
+
+
+def test_organization_and_stack_are_overridable():
+    refs = StackReferenceSettings(organization="platform", stacks=MappingProxyType({"foundation": "prod-shared"}))
+    assert stack_reference_name("foundation", refs, organization="acme", stack="prod") == "platform/payments-foundation/prod-shared"
+    assert stack_reference_name("data", refs, organization="acme", stack="prod") == "platform/payments-data/prod"
+
+
+def test_unknown_layer_is_refused():
+    with pytest.raises(ConfigError, match="unknown layer 'network'"):
+        stack_reference_name("network", StackReferenceSettings(), organization="o", stack="s")
+
+
+def test_missing_output_names_the_layer_to_deploy_first():
+    with pytest.raises(
+        ConfigError, match=r"o/payments-data/prod:tableArns: upstream output missing; deploy the data layer first \(make up-data\)"
+    ):
+        require_key({}, "tableArns", layer="data", stack_name="o/payments-data/prod")
+    assert require_key({"tableArns": {"a": "b"}}, "tableArns", layer="data", stack_name="x") == {"a": "b"}
+
+
+PROGRAM = """
+import pulumi
+from shared.references import Upstream
+from shared.settings import StackReferenceSettings
+ref = Upstream("foundation", StackReferenceSettings())
+pulumi.export("key", ref.require("dataKeyArn"))
+"""
+
+
+def _run(tmp_path, outputs):
+    main = tmp_path / "__main__.py"
+    main.write_text(PROGRAM)
+    mocks = PlanMocks(stack_outputs={"organization/payments-foundation/prod": outputs})
+    return run_program(main, project="payments-data", mocks=mocks, config={})
+
+
+def test_upstream_output_is_read_under_the_mock_runtime(tmp_path):
+    assert _run(tmp_path, {"dataKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/k"}) == {"key": "arn:aws:kms:eu-west-1:111122223333:key/k"}
+
+
+def test_upstream_output_missing_fails_the_program_loudly(tmp_path):
+    with pytest.raises(ConfigError, match="deploy the foundation layer first"):
+        _run(tmp_path, {"somethingElse": 1})

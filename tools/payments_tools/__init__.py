@@ -1,0 +1,1 @@
+"""Migration tooling: offline plan, dev-account checks, report, benchmarks."""

@@ -1,0 +1,106 @@
+"""An emulated dev account (moto) seeded from the inventory, for the offline plan and the tests.
+
+The offline plan must pass the data layer's dev-existence check without a real dev
+account; seeding moto with exactly what the inventory describes gives it one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import boto3
+
+from shared.inventory import Inventory, Table
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def _placeholder_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.js", "exports.handler = async () => ({ statusCode: 200 });\n")
+    return buffer.getvalue()
+
+
+def create_table_request(table: Table) -> dict[str, Any]:
+    """A CreateTable request reproducing a dev table's schema."""
+
+    def keys(schema: tuple[Any, ...]) -> list[dict[str, str]]:
+        return [{"AttributeName": k.attribute_name, "KeyType": k.key_type} for k in schema]
+
+    def indexes(items: tuple[Any, ...]) -> list[dict[str, Any]]:
+        out = []
+        for ix in items:
+            projection: dict[str, Any] = {"ProjectionType": ix.projection_type}
+            if ix.non_key_attributes:
+                projection["NonKeyAttributes"] = list(ix.non_key_attributes)
+            out.append({"IndexName": ix.name, "KeySchema": keys(ix.key_schema), "Projection": projection})
+        return out
+
+    request: dict[str, Any] = {
+        "TableName": table.name,
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in table.attribute_definitions],
+        "KeySchema": keys(table.key_schema),
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if table.global_secondary_indexes:
+        request["GlobalSecondaryIndexes"] = indexes(table.global_secondary_indexes)
+    if table.local_secondary_indexes:
+        request["LocalSecondaryIndexes"] = indexes(table.local_secondary_indexes)
+    if table.stream_view_type:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream_view_type}
+    return request
+
+
+def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()) -> None:
+    """Create every dev resource the inventory names (except those in `skip`) in the emulated account.
+
+    Must run inside `moto.mock_aws()`. `skip` lets tests remove resources to exercise the
+    existence check.
+    """
+    region = inventory.region
+    s3 = boto3.client("s3", region_name=region)
+    for bucket in inventory.buckets:
+        if bucket.name not in skip:
+            if region == "us-east-1":
+                s3.create_bucket(Bucket=bucket.name)
+            else:
+                s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": region})
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    for table in inventory.tables:
+        if table.name not in skip:
+            dynamodb.create_table(**create_table_request(table))
+            if table.ttl_attribute:
+                dynamodb.update_time_to_live(
+                    TableName=table.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
+                )
+    iam = boto3.client("iam", region_name=region)
+    role_arn = iam.create_role(RoleName="payments-lambda-dev", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
+    lam = boto3.client("lambda", region_name=region)
+    code = _placeholder_zip()
+    for function in inventory.functions:
+        if function.name not in skip:
+            lam.create_function(
+                FunctionName=function.name,
+                Runtime=function.runtime,
+                Role=role_arn,
+                Handler=function.handler,
+                Code={"ZipFile": code},
+                MemorySize=function.memory_size,
+                Timeout=function.timeout,
+                Environment={"Variables": dict(function.environment)},
+            )
+    if inventory.api.name not in skip:
+        apigw = boto3.client("apigateway", region_name=region)
+        api_id = apigw.create_rest_api(name=inventory.api.name)["id"]
+        root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+        apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+        apigw.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
+        deployment = apigw.create_deployment(restApiId=api_id)["id"]
+        apigw.create_stage(restApiId=api_id, stageName=inventory.api.stage_name, deploymentId=deployment)

@@ -1,0 +1,58 @@
+"""The one mock-runtime helper the tests share: run a layer's real program and inspect the result."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from payments_tools.mocks import PlanMocks
+from payments_tools.plan import ORGANIZATION, STACK, run_program, stack_config
+from shared.references import project_name
+from shared.settings import find_repo_root
+
+REPO_ROOT = find_repo_root(Path(__file__).parent)
+
+
+@dataclass
+class LayerRun:
+    """The resources a layer registered and the outputs it exported."""
+
+    resources: list[dict[str, Any]]
+    outputs: dict[str, Any]
+
+    def of_type(self, typ: str) -> list[dict[str, Any]]:
+        """Every registered resource of a Pulumi type token, e.g. `aws:s3/bucket:Bucket`."""
+        return [r for r in self.resources if r["type"] == typ]
+
+    def one(self, typ: str, name: str) -> dict[str, Any]:
+        """The resource of `typ` with logical name `name` (fails when absent)."""
+        matches = [r for r in self.of_type(typ) if r["name"] == name]
+        assert len(matches) == 1, f"expected one {typ} named {name!r}, found {[r['name'] for r in self.of_type(typ)]}"
+        return matches[0]
+
+
+def run_layer(
+    layer: str,
+    *,
+    upstream: Mapping[str, Mapping[str, Any]] | None = None,
+    config: Mapping[str, Any] | None = None,
+    repo_root: Path = REPO_ROOT,
+) -> LayerRun:
+    """Run `stacks/<layer>/__main__.py` under mocks.
+
+    `upstream` maps a layer name to the outputs its stack reference should return;
+    `config` adds settings overrides (top-level keys of config/production.yaml; non-string
+    values are passed as JSON, as Pulumi would).
+    """
+    project = project_name(layer)
+    stack_dir = repo_root / "stacks" / layer
+    merged = stack_config(stack_dir)
+    for key, value in (config or {}).items():
+        merged[f"{project}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    stacks = {f"{ORGANIZATION}/{project_name(name)}/{STACK}": dict(outs) for name, outs in (upstream or {}).items()}
+    mocks = PlanMocks(stack_outputs=stacks)
+    outputs = run_program(stack_dir / "__main__.py", project=project, mocks=mocks, config=merged)
+    return LayerRun(resources=mocks.resources, outputs=outputs)

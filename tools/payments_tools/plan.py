@@ -1,0 +1,181 @@
+"""The offline plan: all five layers run under Pulumi's mock runtime, in deploy order.
+
+This is the project's `synth`. Each layer's real `__main__.py` runs against `PlanMocks`;
+its stack references resolve from the outputs of the layers planned before it, and the
+dev account is emulated by moto seeded from the inventory. It needs no AWS account and no
+Pulumi CLI, and the test suite drives the same machinery end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import runpy
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from moto import mock_aws
+from pulumi.runtime.settings import set_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from payments_tools.devaccount import seed_dev_account
+from payments_tools.mocks import PlanMocks
+from shared.inventory import load_inventory
+from shared.references import project_name
+from shared.settings import LAYERS, find_repo_root, load_settings
+
+ORGANIZATION = "organization"
+STACK = "prod"
+
+# The inputs worth showing per resource type in the printed plan; the JSON has them all.
+SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "aws:kms/key:Key": ("description", "enableKeyRotation", "deletionWindowInDays"),
+    "aws:kms/alias:Alias": ("name",),
+    "aws:iam/role:Role": ("name",),
+    "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
+    "aws:dynamodb/table:Table": ("name", "billingMode", "hashKey", "rangeKey", "streamViewType"),
+    "aws:lambda/function:Function": ("name", "runtime", "memorySize", "timeout", "reservedConcurrentExecutions"),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "threshold"),
+    "aws:apigateway/restApi:RestApi": ("name",),
+    "aws:apigateway/stage:Stage": ("stageName", "xrayTracingEnabled"),
+    "aws:wafv2/webAcl:WebAcl": ("name", "scope"),
+    "aws:backup/vault:Vault": ("name",),
+    "aws:sns/topic:Topic": ("name",),
+}
+
+
+@dataclass
+class LayerPlan:
+    """What one layer would create, and what it would export."""
+
+    layer: str
+    built: bool
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def stack_config(stack_dir: Path, stack: str = STACK) -> dict[str, str]:
+    """A stack's `Pulumi.<stack>.yaml` config as the runtime sees it: every value a string, objects as JSON."""
+    path = stack_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in (data.get("config") or {}).items()}
+
+
+def run_program(
+    main: Path,
+    *,
+    project: str,
+    mocks: PlanMocks,
+    config: Mapping[str, str],
+    stack: str = STACK,
+    organization: str = ORGANIZATION,
+) -> dict[str, Any]:
+    """Run one Pulumi program under mocks and return its resolved stack outputs.
+
+    Raises whatever the program raises, including errors thrown inside `apply`.
+    """
+    pulumi.runtime.set_all_config(dict(config))
+    set_root_resource(None)  # type: ignore[arg-type]  # each program gets a fresh root stack
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, organization=organization)
+    outputs: dict[str, Any] = {}
+
+    def program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+        root = pulumi.runtime.get_root_resource()
+        exported = getattr(root, "outputs", {})
+        outputs.update(_sync_await(pulumi.Output.from_input(exported).future()) or {})
+
+    _sync_await(run_pulumi_func(program))
+    return outputs
+
+
+@contextmanager
+def emulated_dev_account(repo_root: Path, skip: frozenset[str] = frozenset()) -> Iterator[None]:
+    """moto's AWS, with the dev account holding what the inventory describes."""
+    settings = load_settings(repo_root)
+    inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
+    with mock_aws():
+        seed_dev_account(inventory, skip=skip)
+        yield
+
+
+def plan_layers(
+    repo_root: Path,
+    layers: tuple[str, ...] = LAYERS,
+    *,
+    extra_config: Mapping[str, str] | None = None,
+    on_layer: Callable[[LayerPlan], None] | None = None,
+) -> list[LayerPlan]:
+    """Plan `layers` in order; each stack reference sees the outputs of the layers planned before it.
+
+    Must run inside an emulated (or real, read-only) dev account: see `emulated_dev_account`.
+    `extra_config` is added to every layer's config (keys `payments-<layer>:<key>` or
+    `<key>` to apply to all layers).
+    """
+    outputs_by_stack: dict[str, dict[str, Any]] = {}
+    plans: list[LayerPlan] = []
+    for layer in layers:
+        stack_dir = repo_root / "stacks" / layer
+        main = stack_dir / "__main__.py"
+        project = project_name(layer)
+        plan = LayerPlan(layer=layer, built=main.is_file())
+        if plan.built:
+            config = stack_config(stack_dir)
+            for key, value in (extra_config or {}).items():
+                config[key if ":" in key else f"{project}:{key}"] = value
+            mocks = PlanMocks(stack_outputs=outputs_by_stack)
+            started = time.perf_counter()
+            plan.outputs = run_program(main, project=project, mocks=mocks, config=config)
+            plan.seconds = time.perf_counter() - started
+            plan.resources = mocks.resources
+            outputs_by_stack[f"{ORGANIZATION}/{project}/{STACK}"] = plan.outputs
+        plans.append(plan)
+        if on_layer:
+            on_layer(plan)
+    return plans
+
+
+def summarise(plan: LayerPlan) -> str:
+    """A human-readable block: per resource its type, name and the settings that matter."""
+    if not plan.built:
+        return f"== {plan.layer}: not built yet (no stacks/{plan.layer}/__main__.py)"
+    lines = [f"== {plan.layer}: {len(plan.resources)} resources, {len(plan.outputs)} outputs ({plan.seconds:.2f}s)"]
+    for res in plan.resources:
+        keys = SUMMARY_KEYS.get(res["type"], ())
+        details = ", ".join(f"{k}={res['inputs'][k]}" for k in keys if k in res["inputs"])
+        lines.append(f"  + {res['type']:<45} {res['name']}" + (f"  [{details}]" if details else ""))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Plan every layer offline (mock runtime, emulated dev account).")
+    parser.add_argument("--out", default="build/plan.json", help="where to write the whole plan as JSON")
+    parser.add_argument("--layer", action="append", choices=LAYERS, help="plan only these layers (repeatable)")
+    args = parser.parse_args(argv)
+    repo_root = find_repo_root(Path.cwd())
+    layers = tuple(args.layer) if args.layer else LAYERS
+    started = time.perf_counter()
+    with emulated_dev_account(repo_root):
+        plans = plan_layers(repo_root, layers, on_layer=lambda p: print(summarise(p), flush=True))
+    out = repo_root / args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([asdict(p) for p in plans], indent=2, sort_keys=True, default=str), encoding="utf-8")
+    total = sum(len(p.resources) for p in plans)
+    print(f"plan: {total} resources in {len(layers)} layers, {time.perf_counter() - started:.2f}s; written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
