@@ -43,7 +43,8 @@ test-node: setup
 
 lint: setup ## ruff and mypy over every Python file
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shared tools stacks
+	$(VENV)/bin/mypy shared tools/payments_tools $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
+	for layer in $(LAYERS); do $(VENV)/bin/mypy stacks/$$layer/__main__.py; done  # one at a time: each is a module named __main__
 
 plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json
 	$(PY) -m payments_tools.plan --out build/plan.json

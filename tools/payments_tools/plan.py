@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import yaml
 from moto import mock_aws
-from pulumi.runtime.settings import set_root_resource
+from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -89,6 +89,10 @@ def run_program(
     pulumi.runtime.set_all_config(dict(config))
     set_root_resource(None)  # type: ignore[arg-type]  # each program gets a fresh root stack
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, organization=organization)
+    # As `pulumi.runtime.test` does: forget work left over from an earlier program (one that
+    # failed, say), so its failures cannot surface in this one.
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
     outputs: dict[str, Any] = {}
 
     def program() -> None:
