@@ -1,0 +1,37 @@
+"""Observability layer: alarms on every table, function and the API, one alarm topic, one dashboard."""
+
+from pathlib import Path
+
+import pulumi
+from payments_observability import SYSTEM
+from payments_observability.alarms import Alarms, AlarmsArgs, layer_alarms
+from payments_observability.dashboard import ServiceDashboard, ServiceDashboardArgs
+from payments_observability.topic import AlarmTopic, AlarmTopicArgs
+from payments_observability.upstream import read_upstream
+
+from shared.layer import start_layer
+from shared.naming import resource_name
+from shared.outputs import Observability
+
+ctx = start_layer(Observability.LAYER, Path(__file__).parent)
+settings, suffix = ctx.settings, ctx.settings.environment_suffix
+watched = read_upstream(ctx)
+
+topic = AlarmTopic("alarm-topic", AlarmTopicArgs(
+    name=resource_name(SYSTEM, "alarms", suffix), kms_key_arn=watched.logs_key_arn, emails=settings.alarms.emails,
+), ctx.provider)
+specs = layer_alarms(
+    tables=watched.tables, functions=watched.functions, dev_api=ctx.inventory.api.name,
+    api_name=watched.api_name, stage_name=watched.stage_name, settings=settings.alarms, suffix=suffix,
+)
+alarms = Alarms("alarms", AlarmsArgs(specs=specs, topic_arn=topic.arn), ctx.provider, pulumi.ResourceOptions(depends_on=[topic]))
+dashboard = ServiceDashboard("dashboard", ServiceDashboardArgs(
+    name=resource_name(SYSTEM, "dashboard", suffix), region=settings.region, period=settings.alarms.period_seconds,
+    api_name=watched.api_name, stage_name=watched.stage_name, tables=list(watched.tables.values()),
+    functions=list(watched.functions.values()), buckets=[*watched.buckets.values(), watched.artifacts_bucket],
+), ctx.provider)
+
+pulumi.export(Observability.ALARM_TOPIC_ARN, topic.arn)
+pulumi.export(Observability.ALARM_ARNS, alarms.arns)
+pulumi.export(Observability.DASHBOARD_NAME, dashboard.dashboard_name)
+pulumi.export(Observability.DASHBOARD_URL, dashboard.url)
