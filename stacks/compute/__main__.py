@@ -1,0 +1,56 @@
+"""Compute layer: the payment handlers packaged to S3 and deployed as hardened Lambda functions."""
+
+from functools import partial
+from pathlib import Path
+
+import pulumi
+from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
+from payments_compute.function import PaymentFunction, PaymentFunctionArgs
+from payments_compute.rules import function_specs, production_environment, resource_name_map, role_arn_for, runtime_deprecation
+
+from shared.layer import start_layer
+from shared.outputs import Compute, Data, Foundation
+
+ctx = start_layer(Compute.LAYER, Path(__file__).parent)
+settings, inventory = ctx.settings, ctx.inventory
+foundation, data = ctx.upstream(Foundation.LAYER), ctx.upstream(Data.LAYER)
+
+if warning := runtime_deprecation(settings.compute.runtime, settings.migration_date):
+    pulumi.log.warn(warning)
+
+specs = function_specs(inventory, settings)
+data_key_arn, logs_key_arn = foundation.require(Foundation.DATA_KEY_ARN), foundation.require(Foundation.LOGS_KEY_ARN)
+artifacts = FunctionArtifacts("functions", FunctionArtifactsArgs(
+    code_paths={spec.dev_name: spec.code_path for spec in specs},
+    bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
+    kms_key_arn=data_key_arn,
+    build_dir=settings.repo_root / "build" / "artifacts",
+    provider=ctx.provider,
+))
+names = pulumi.Output.all(data.require(Data.TABLE_NAMES), data.require(Data.BUCKET_NAMES)).apply(
+    lambda maps: resource_name_map(inventory, maps[0], maps[1], settings.environment_suffix)
+)
+roles = foundation.require(Foundation.FUNCTION_ROLE_ARNS)
+functions = {
+    spec.dev_name: PaymentFunction(spec.dev_name, PaymentFunctionArgs(
+        spec=spec,
+        role_arn=roles.apply(partial(role_arn_for, dev_name=spec.dev_name)),
+        environment=names.apply(partial(
+            production_environment, spec.dev_environment,
+            extra=settings.compute.environment, dev_account_id=inventory.account_id, owner=spec.dev_name,
+        )),
+        data_key_arn=data_key_arn,
+        logs_key_arn=logs_key_arn,
+        log_retention_days=settings.log_retention_days,
+        artifact=artifacts.artifacts[spec.dev_name],
+        artifact_object=artifacts.objects[spec.dev_name],
+        provider=ctx.provider,
+    ))
+    for spec in specs
+}
+
+pulumi.export(Compute.FUNCTION_NAMES, {dev: f.function_name for dev, f in functions.items()})
+pulumi.export(Compute.FUNCTION_ARNS, {dev: f.arn for dev, f in functions.items()})
+pulumi.export(Compute.FUNCTION_INVOKE_ARNS, {dev: f.invoke_arn for dev, f in functions.items()})
+pulumi.export(Compute.LOG_GROUP_ARNS, {dev: f.log_group_arn for dev, f in functions.items()})
+pulumi.export(Compute.ARTIFACT_KEYS, artifacts.keys)

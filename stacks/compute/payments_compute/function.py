@@ -1,0 +1,82 @@
+"""One production Lambda function with the log group it writes to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from payments_compute.packaging import Artifact
+from payments_compute.rules import FunctionSpec
+
+
+@dataclass(frozen=True)
+class PaymentFunctionArgs:
+    """Inputs of one production function."""
+
+    spec: FunctionSpec
+    """Name, runtime, memory, timeout, concurrency, log group: derived from the inventory and settings."""
+    role_arn: pulumi.Input[str]
+    """Execution role created for this function by the foundation layer."""
+    environment: pulumi.Input[Mapping[str, str]]
+    """Production environment variables (dev names already rewritten)."""
+    data_key_arn: pulumi.Input[str]
+    """CMK encrypting the environment variables at rest."""
+    logs_key_arn: pulumi.Input[str]
+    """CMK encrypting the log group."""
+    log_retention_days: int
+    """Days the log group keeps events."""
+    artifact: Artifact
+    """The built package the function runs."""
+    artifact_object: aws.s3.BucketObjectv2
+    """The uploaded package; the function is created only after it exists."""
+    provider: aws.Provider
+    """The production provider (eu-west-1, default tags)."""
+
+
+class PaymentFunction(pulumi.ComponentResource):
+    """A hardened production twin of a dev function.
+
+    The log group is created first and passed to the function: if Lambda wrote its first
+    log line before the group existed, it would create an unencrypted group with infinite
+    retention and the later CreateLogGroup would fail.
+    """
+
+    def __init__(self, name: str, args: PaymentFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("payments:compute:Function", name, None, opts)
+        spec = args.spec
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=spec.log_group_name,
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            opts=pulumi.ResourceOptions(provider=args.provider, parent=self),
+        )
+        self.function = aws.lambda_.Function(
+            name,
+            name=spec.name,
+            role=args.role_arn,
+            runtime=spec.runtime,
+            handler=spec.handler,
+            memory_size=spec.memory_size,
+            timeout=spec.timeout,
+            reserved_concurrent_executions=spec.reserved_concurrency,
+            s3_bucket=args.artifact_object.bucket,
+            s3_key=args.artifact_object.key,
+            # Changes exactly when the package bytes change, so an unchanged package never updates the code.
+            source_code_hash=args.artifact.source_code_hash,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=args.environment),
+            kms_key_arn=args.data_key_arn,
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=self.log_group.name),
+            opts=pulumi.ResourceOptions(provider=args.provider, parent=self, depends_on=[self.log_group, args.artifact_object]),
+        )
+        self.function_name = self.function.name
+        self.arn = self.function.arn
+        self.invoke_arn = self.function.invoke_arn
+        self.log_group_arn = self.log_group.arn
+        self.register_outputs(
+            {"name": self.function_name, "arn": self.arn, "invokeArn": self.invoke_arn, "logGroupArn": self.log_group_arn}
+        )

@@ -1,0 +1,127 @@
+"""Reproducible deployment packages: the same source folder always zips to the same bytes.
+
+A zip records each entry's timestamp, permissions and order, so a naive archive of an
+unchanged folder differs after a `git clone`, a `touch` or a copy to another machine. Every
+such difference would give the package a new hash, a new S3 key and a needless function
+update. Here entries are sorted, timestamps fixed to 1980-01-01 (the earliest a zip can
+hold), modes fixed to 0644 and compression fixed, so the package hash depends on file
+paths and contents alone. Pure functions (no Pulumi), tested on their own.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.errors import ConfigError
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+"""The earliest timestamp a zip entry can hold; fixed so the clock never reaches the bytes."""
+FILE_MODE = 0o644
+"""Every entry's permissions: readable by the Lambda runtime user, never executable or writable by others."""
+COMPRESSION_LEVEL = 9
+"""Fixed deflate level; a different level gives different bytes for the same source."""
+ARTIFACT_PREFIX = "functions"
+"""S3 key prefix of every deployment package in the artifacts bucket."""
+
+EXCLUDED_DIRS = frozenset({"node_modules", "test", "tests"})
+"""Folders never shipped: the runtime provides the AWS SDK, and tests do not run in Lambda."""
+EXCLUDED_FILES = frozenset({"package-lock.json"})
+"""Files that only matter to a developer's machine."""
+EXCLUDED_SUFFIXES = (".md",)
+"""Documentation is not code."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One built deployment package, identified by its content."""
+
+    source: Path
+    """The folder the package was built from."""
+    path: Path
+    """Where the zip was written (`<build dir>/<sha256>.zip`), the file Pulumi uploads."""
+    sha256: str
+    """Hex SHA-256 of the zip bytes: the package's identity."""
+    size: int
+    """Size of the zip in bytes."""
+
+    @property
+    def key(self) -> str:
+        """The content-addressed S3 key: a new key exactly when the bytes change."""
+        return artifact_key(self.sha256)
+
+    @property
+    def source_code_hash(self) -> str:
+        """Base64 SHA-256 of the zip, the form Lambda reports as CodeSha256."""
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
+
+
+def is_excluded(relative: Path) -> bool:
+    """Whether a path inside a code folder stays out of the package (dotfiles, tests, node_modules, docs, lock files)."""
+    *folders, name = relative.parts
+    if any(part.startswith(".") for part in relative.parts):
+        return True
+    if any(folder in EXCLUDED_DIRS for folder in folders):
+        return True
+    return name in EXCLUDED_FILES or name.lower().endswith(EXCLUDED_SUFFIXES)
+
+
+def source_files(root: Path) -> list[Path]:
+    """The files of `root` that go into its package, relative to `root`, sorted by their zip entry name.
+
+    Sorting by the POSIX path string (not by walk order, which depends on the file system)
+    is what makes the entry order identical everywhere.
+    """
+    if not root.is_dir():
+        raise ConfigError("CodePath", f"{root} is not a folder")
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        # Prune excluded folders so a large node_modules is never even walked.
+        dirs[:] = [d for d in dirs if not is_excluded((here / d).relative_to(root) / "_")]
+        for name in files:
+            path = here / name
+            relative = path.relative_to(root)
+            if not is_excluded(relative) and stat.S_ISREG(path.stat().st_mode):
+                found.append(relative)
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def build_zip(root: Path) -> bytes:
+    """Zip the package files of `root` reproducibly: same paths and contents, same bytes."""
+    files = source_files(root)
+    if not files:
+        raise ConfigError("CodePath", f"{root} holds no files to package (after excluding tests, docs, dotfiles and node_modules)")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for relative in files:
+            info = zipfile.ZipInfo(relative.as_posix(), date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, so the mode bits mean the same on every build machine
+            info.external_attr = (stat.S_IFREG | FILE_MODE) << 16
+            archive.writestr(info, (root / relative).read_bytes(), compresslevel=COMPRESSION_LEVEL)
+    return buffer.getvalue()
+
+
+def artifact_key(sha256: str) -> str:
+    """`functions/<sha256>.zip`: functions whose code folders zip to the same bytes share one object."""
+    return f"{ARTIFACT_PREFIX}/{sha256}.zip"
+
+
+def build_artifact(source: Path, build_dir: Path) -> Artifact:
+    """Build the package of `source` and write it to `<build_dir>/<sha256>.zip` (rewritten only when absent or different)."""
+    data = build_zip(source)
+    digest = hashlib.sha256(data).hexdigest()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    path = build_dir / f"{digest}.zip"
+    if not path.is_file() or path.read_bytes() != data:
+        partial = path.with_suffix(".zip.partial")
+        partial.write_bytes(data)
+        partial.replace(path)  # atomic: a concurrent reader never sees half a zip
+    return Artifact(source=source, path=path, sha256=digest, size=len(data))

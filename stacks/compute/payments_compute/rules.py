@@ -1,0 +1,216 @@
+"""Pure rules turning the dev inventory and production settings into function settings.
+
+No Pulumi resources here: every rule is a plain function the tests call directly, so a
+policy ("memory never below the dev function's", "at least 100 unreserved concurrency",
+"no dev name in production configuration") is proven without a deploy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared import naming
+from shared.errors import ConfigError, raise_if_any
+from shared.inventory import Function, Inventory
+from shared.outputs import Data, Foundation
+from shared.settings import ComputeSettings, Settings
+
+MIN_UNRESERVED_CONCURRENCY = 100
+"""AWS keeps at least this much of the account's concurrency unreserved for every other function."""
+
+NODE_RUNTIME_DEPRECATIONS: Mapping[str, dt.date] = {
+    "nodejs10.x": dt.date(2021, 7, 30),
+    "nodejs12.x": dt.date(2023, 3, 31),
+    "nodejs14.x": dt.date(2023, 12, 4),
+    "nodejs16.x": dt.date(2024, 6, 12),
+    "nodejs18.x": dt.date(2025, 9, 1),
+    "nodejs20.x": dt.date(2026, 4, 30),
+    "nodejs22.x": dt.date(2027, 4, 30),
+}
+"""AWS Lambda's published deprecation dates (docs: lambda-runtimes.html); checked against the migration date, never the clock."""
+
+RECOMMENDED_RUNTIME = "nodejs22.x"
+"""What the deprecation warning suggests; the handlers run unchanged on 18, 20 and 22."""
+
+RESERVED_VARIABLES = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
+"""Variables the Lambda runtime sets itself; CreateFunction rejects them."""
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """Everything about one production function that does not depend on another stack's outputs."""
+
+    dev_name: str
+    """The dev function this one mirrors; outputs are keyed by it."""
+    name: str
+    """Production function name (the rename rule)."""
+    runtime: str
+    """Lambda runtime identifier from `compute.runtime`."""
+    handler: str
+    """The dev handler, unchanged (same code, same entry point)."""
+    memory_size: int
+    """max(compute.minMemoryMb, dev memory)."""
+    timeout: int
+    """The dev timeout in seconds."""
+    reserved_concurrency: int
+    """From compute.reservedConcurrency[dev name], else compute.defaultReservedConcurrency."""
+    log_group_name: str
+    """`/aws/lambda/<name>`: the group Lambda writes to, created by this layer first."""
+    code_path: Path
+    """The function's source folder."""
+    dev_environment: Mapping[str, str]
+    """The dev environment variables, before rewriting."""
+
+
+def production_memory(dev_memory: int, minimum: int) -> int:
+    """Never below the production floor, never below what the function needed in dev."""
+    return max(minimum, dev_memory)
+
+
+def reserved_concurrency(dev_name: str, compute: ComputeSettings) -> int:
+    """The configured reservation for a function, or the default."""
+    return compute.reserved_concurrency.get(dev_name, compute.default_reserved_concurrency)
+
+
+def check_concurrency(reservations: Mapping[str, int], account_limit: int) -> None:
+    """Refuse reservations that would leave fewer than 100 unreserved of the account limit.
+
+    AWS refuses such a PutFunctionConcurrency half-way through a deploy; failing here names
+    every function and number at once instead.
+    """
+    total = sum(reservations.values())
+    unreserved = account_limit - total
+    if unreserved < MIN_UNRESERVED_CONCURRENCY:
+        listed = ", ".join(f"{name}={value}" for name, value in sorted(reservations.items()))
+        raise ConfigError(
+            "compute.reservedConcurrency",
+            f"reserving {total} of the account limit {account_limit} (compute.accountConcurrencyLimit) leaves {unreserved} unreserved; "
+            f"AWS requires at least {MIN_UNRESERVED_CONCURRENCY}. Reservations: {listed}. Lower compute.reservedConcurrency / "
+            "compute.defaultReservedConcurrency or raise the account quota and compute.accountConcurrencyLimit",
+        )
+
+
+def runtime_deprecation(runtime: str, on: dt.date) -> str | None:
+    """A warning when AWS has deprecated `runtime` by `on` (the migration date), else None."""
+    deprecated = NODE_RUNTIME_DEPRECATIONS.get(runtime)
+    match = re.fullmatch(r"nodejs(\d+)\.x", runtime)
+    if deprecated is None and not (match and int(match.group(1)) < 10):
+        return None
+    if deprecated is not None and deprecated > on:
+        return None
+    since = f" on {deprecated.isoformat()}" if deprecated else ""
+    return (
+        f"compute.runtime is {runtime}, which AWS Lambda deprecated{since}: it gets no security patches, and a few months "
+        f"after deprecation AWS blocks creating, then updating, functions on it. The migration spec asks for it, so it stays the default. "
+        f"To switch, set "
+        f"`payments-compute:compute: {{\"runtime\": \"{RECOMMENDED_RUNTIME}\"}}` in stacks/compute/Pulumi.prod.yaml or "
+        f"`compute.runtime: {RECOMMENDED_RUNTIME}` in config/production.yaml; the handlers run unchanged on Node.js 18, 20 and 22."
+    )
+
+
+def function_specs(inventory: Inventory, settings: Settings) -> tuple[FunctionSpec, ...]:
+    """One spec per dev function; refuses unknown reservation keys and a concurrency total AWS would reject."""
+    compute = settings.compute
+    known = {f.name for f in inventory.functions}
+    raise_if_any([
+        (f"compute.reservedConcurrency.{name}", "is not a function in the dev inventory")
+        for name in sorted(compute.reserved_concurrency) if name not in known
+    ])
+    check_concurrency({f.name: reserved_concurrency(f.name, compute) for f in inventory.functions}, compute.account_concurrency_limit)
+    return tuple(_spec(f, settings) for f in inventory.functions)
+
+
+def _spec(function: Function, settings: Settings) -> FunctionSpec:
+    name = naming.production_name(function.name, settings.environment_suffix)
+    return FunctionSpec(
+        dev_name=function.name,
+        name=name,
+        runtime=settings.compute.runtime,
+        handler=function.handler,
+        memory_size=production_memory(function.memory_size, settings.compute.min_memory_mb),
+        timeout=function.timeout,
+        reserved_concurrency=reserved_concurrency(function.name, settings.compute),
+        log_group_name=f"/aws/lambda/{name}",
+        code_path=function.code_path,
+        dev_environment=function.environment,
+    )
+
+
+def resource_name_map(
+    inventory: Inventory, table_names: Mapping[str, str], bucket_names: Mapping[str, str], suffix: str
+) -> dict[str, str]:
+    """{dev name: production name} for every table, bucket and function the inventory names.
+
+    Tables and buckets come from the data layer's outputs (what was really created);
+    functions from the rename rule (this layer creates them). A dev resource missing from
+    the data outputs is an error: its name would otherwise survive into production.
+    """
+    problems = [
+        (f"data:{key}", f"has no entry for {name!r}; redeploy the data layer (make up-data)")
+        for key, names, wanted in ((Data.TABLE_NAMES, table_names, inventory.tables), (Data.BUCKET_NAMES, bucket_names, inventory.buckets))
+        for name in (item.name for item in wanted)
+        if name not in names
+    ]
+    raise_if_any(problems, header="the data layer's outputs do not cover the dev inventory:")
+    mapping = {t.name: table_names[t.name] for t in inventory.tables}
+    mapping |= {b.name: bucket_names[b.name] for b in inventory.buckets}
+    mapping |= {f.name: naming.production_name(f.name, suffix) for f in inventory.functions}
+    return mapping
+
+
+def rewrite_names(value: str, name_map: Mapping[str, str]) -> str:
+    """Replace every occurrence of a dev name in `value` by its production name, in one pass.
+
+    Longest names first, so `payments-receipts-archive-dev` is never half-rewritten through
+    a shorter name it contains; one pass, so a production name is never rewritten again.
+    """
+    if not name_map:
+        return value
+    pattern = re.compile("|".join(re.escape(name) for name in sorted(name_map, key=lambda n: (-len(n), n))))
+    return pattern.sub(lambda m: name_map[m.group(0)], value)
+
+
+def production_environment(
+    dev_vars: Mapping[str, str],
+    name_map: Mapping[str, str],
+    extra: Mapping[str, str],
+    *,
+    dev_account_id: str | None = None,
+    owner: str = "",
+) -> dict[str, str]:
+    """The production variables: dev ones plus `extra` (which wins), every dev resource name rewritten.
+
+    Refuses variables the Lambda runtime reserves and values still holding the dev account
+    id (a dev ARN cannot be rewritten by name alone and would point production at dev).
+    """
+    merged = {**dev_vars, **extra}
+    at = f"{owner}.Environment.Variables" if owner else "Environment.Variables"
+    problems = [(f"{at}.{key}", "is reserved by the Lambda runtime") for key in sorted(merged) if key in RESERVED_VARIABLES]
+    rewritten = {key: rewrite_names(value, name_map) for key, value in sorted(merged.items())}
+    if dev_account_id:
+        problems += [
+            (f"{at}.{key}", f"holds the dev account id {dev_account_id}; reference the resource by name so it can be rewritten")
+            for key, value in rewritten.items() if dev_account_id in value
+        ]
+    raise_if_any(problems, header="invalid production environment:")
+    return rewritten
+
+
+def role_arn_for(role_arns: Mapping[str, str], dev_name: str) -> str:
+    """The execution role foundation created for a function, or an error naming the layer to redeploy."""
+    if dev_name not in role_arns:
+        raise ConfigError(
+            f"foundation:{Foundation.FUNCTION_ROLE_ARNS}",
+            f"has no role for {dev_name!r}; redeploy the foundation layer (make up-foundation)",
+        )
+    return role_arns[dev_name]

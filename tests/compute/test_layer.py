@@ -1,0 +1,273 @@
+"""Resource-level policies of the compute layer, run through its real program under mocks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from payments_compute.packaging import build_zip
+from payments_tools.harness import LayerRun, run_layer
+
+from shared.errors import ConfigError
+from shared.outputs import Compute, Data, Foundation
+
+REPO = Path(__file__).resolve().parents[2]
+FUNCTION = "aws:lambda/function:Function"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+Upstream = dict[str, dict[str, Any]]
+
+
+def functions_by_dev_name(run: LayerRun) -> dict[str, dict[str, Any]]:
+    return {r["name"]: r["inputs"] for r in run.of_type(FUNCTION)}
+
+
+def package_of(code_path: Path) -> tuple[str, str]:
+    """(S3 key, base64 sha256) the package of `code_path` must have."""
+    data = build_zip(code_path)
+    return f"functions/{hashlib.sha256(data).hexdigest()}.zip", base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+@pytest.fixture
+def example(upstream: Upstream) -> LayerRun:
+    return run_layer("compute", upstream=upstream)
+
+
+@pytest.fixture
+def rich(
+    rich_inventory: dict[str, Any], make_upstream: Callable[[dict[str, Any]], Upstream], write_inventory: Callable[..., str]
+) -> LayerRun:
+    return run_layer("compute", upstream=make_upstream(rich_inventory), config={"inventoryFile": write_inventory(rich_inventory)})
+
+
+# --- every function setting -----------------------------------------------------------------
+
+def test_one_function_per_dev_function_named_by_the_rename_rule(example: LayerRun, dev_inventory: dict[str, Any]) -> None:
+    functions = functions_by_dev_name(example)
+    assert set(functions) == {f["FunctionName"] for f in dev_inventory["lambdaFunctions"]}
+    for dev, inputs in functions.items():
+        assert inputs["name"] == dev.removesuffix("-dev") + "-production-eu1"
+
+
+def test_every_function_keeps_its_dev_handler_timeout_and_gets_at_least_512_mb(example: LayerRun, dev_inventory: dict[str, Any]) -> None:
+    functions = functions_by_dev_name(example)
+    for dev in dev_inventory["lambdaFunctions"]:
+        inputs = functions[dev["FunctionName"]]
+        assert inputs["handler"] == dev["Handler"]
+        assert inputs["timeout"] == dev["Timeout"]
+        assert inputs["memorySize"] == max(512, dev["MemorySize"])
+
+
+def test_a_dev_function_above_512_mb_keeps_its_memory(rich: LayerRun) -> None:
+    reporting = functions_by_dev_name(rich)["payments-reporting-dev"]
+    assert (reporting["memorySize"], reporting["timeout"]) == (1024, 120)
+
+
+def test_the_minimum_memory_is_configurable(upstream: Upstream) -> None:
+    run = run_layer("compute", upstream=upstream, config={"compute": {"minMemoryMb": 1024}})
+    assert {f["memorySize"] for f in functions_by_dev_name(run).values()} == {1024}
+
+
+def test_every_function_runs_the_spec_runtime_and_the_deploy_warns_it_is_deprecated(
+    upstream: Upstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        run = run_layer("compute", upstream=upstream)
+    assert {f["runtime"] for f in functions_by_dev_name(run).values()} == {"nodejs18.x"}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "nodejs18.x" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "deprecated" in warnings[0] and '"runtime": "nodejs22.x"' in warnings[0]
+
+
+def test_the_runtime_override_switches_every_function_and_silences_the_warning(
+    upstream: Upstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        run = run_layer("compute", upstream=upstream, config={"compute": {"runtime": "nodejs22.x"}})
+    assert {f["runtime"] for f in functions_by_dev_name(run).values()} == {"nodejs22.x"}
+    assert not [r for r in caplog.records if "deprecated" in r.getMessage()]
+
+
+def test_every_function_has_active_tracing(example: LayerRun) -> None:
+    for inputs in functions_by_dev_name(example).values():
+        assert inputs["tracingConfig"] == {"mode": "Active"}
+
+
+def test_every_function_uses_its_foundation_role_and_the_data_key(example: LayerRun, upstream: Upstream) -> None:
+    roles = upstream[Foundation.LAYER][Foundation.FUNCTION_ROLE_ARNS]
+    for dev, inputs in functions_by_dev_name(example).items():
+        assert inputs["role"] == roles[dev]
+        assert inputs["kmsKeyArn"] == upstream[Foundation.LAYER][Foundation.DATA_KEY_ARN]
+
+
+def test_reserved_concurrency_comes_from_config_else_the_default(example: LayerRun) -> None:
+    reserved = {dev: f["reservedConcurrentExecutions"] for dev, f in functions_by_dev_name(example).items()}
+    assert reserved == {
+        "payments-process-payment-dev": 100,
+        "payments-authorizer-dev": 100,
+        "payments-get-payment-dev": 50,
+        "payments-refund-payment-dev": 50,
+        "payments-generate-receipt-dev": 50,
+    }
+
+
+def test_reservations_leaving_fewer_than_100_unreserved_stop_the_deploy_before_any_resource(upstream: Upstream) -> None:
+    with pytest.raises(ConfigError, match=r"compute.reservedConcurrency: reserving 350 of the account limit 400 .* leaves 50 unreserved"):
+        run_layer("compute", upstream=upstream, config={"compute": {"accountConcurrencyLimit": 400}})
+
+
+# --- log groups -----------------------------------------------------------------------------
+
+def test_every_function_has_a_cmk_encrypted_30_day_log_group_created_before_it(
+    upstream: Upstream, registrations: dict[str, dict[str, Any]]
+) -> None:
+    run = run_layer("compute", upstream=upstream)
+    for dev, inputs in functions_by_dev_name(run).items():
+        group = run.one(LOG_GROUP, f"{dev}-logs")["inputs"]
+        assert group["name"] == f"/aws/lambda/{inputs['name']}"
+        assert group["retentionInDays"] == 30
+        assert group["kmsKeyId"] == upstream[Foundation.LAYER][Foundation.LOGS_KEY_ARN]
+        assert inputs["loggingConfig"]["logGroup"] == group["name"]
+        assert registrations[f"{dev}-logs"]["urn"] in registrations[dev]["dependencies"]
+
+
+def test_log_retention_follows_the_setting(upstream: Upstream) -> None:
+    run = run_layer("compute", upstream=upstream, config={"logRetentionDays": 90})
+    assert {g["inputs"]["retentionInDays"] for g in run.of_type(LOG_GROUP)} == {90}
+
+
+# --- packages -------------------------------------------------------------------------------
+
+def test_every_function_deploys_from_its_uploaded_package(
+    upstream: Upstream, dev_inventory: dict[str, Any], registrations: dict[str, dict[str, Any]]
+) -> None:
+    run = run_layer("compute", upstream=upstream)
+    bucket = upstream[Data.LAYER][Data.ARTIFACTS_BUCKET_NAME]
+    objects = {o["inputs"]["key"]: o for o in run.of_type(OBJECT)}
+    for dev in dev_inventory["lambdaFunctions"]:
+        inputs = functions_by_dev_name(run)[dev["FunctionName"]]
+        key, code_hash = package_of(REPO / dev["CodePath"])
+        assert (inputs["s3Bucket"], inputs["s3Key"], inputs["sourceCodeHash"]) == (bucket, key, code_hash)
+        uploaded = objects[key]
+        assert registrations[uploaded["name"]]["urn"] in registrations[dev["FunctionName"]]["dependencies"]
+
+
+def test_packages_are_stored_sse_kms_with_the_data_key_from_the_built_zip(example: LayerRun, upstream: Upstream) -> None:
+    for obj in example.of_type(OBJECT):
+        inputs = obj["inputs"]
+        assert inputs["bucket"] == upstream[Data.LAYER][Data.ARTIFACTS_BUCKET_NAME]
+        assert inputs["serverSideEncryption"] == "aws:kms"
+        assert inputs["kmsKeyId"] == upstream[Foundation.LAYER][Foundation.DATA_KEY_ARN]
+        assert inputs["contentType"] == "application/zip"
+        path = Path(inputs["source"].path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert inputs["key"] == f"functions/{digest}.zip" and inputs["sourceHash"] == digest
+
+
+def test_functions_sharing_a_code_folder_share_one_package(example: LayerRun, rich: LayerRun) -> None:
+    assert len(example.of_type(OBJECT)) == 1  # five functions, one folder
+    assert len(rich.of_type(OBJECT)) == 2  # plus reporting + webhook in a second folder
+    keys = rich.outputs[Compute.ARTIFACT_KEYS]
+    assert keys["payments-reporting-dev"] == keys["payments-webhook-dev"] != keys["payments-get-payment-dev"]
+
+
+def test_an_unchanged_program_plans_the_same_package(upstream: Upstream) -> None:
+    first = run_layer("compute", upstream=upstream).outputs[Compute.ARTIFACT_KEYS]
+    assert run_layer("compute", upstream=upstream).outputs[Compute.ARTIFACT_KEYS] == first
+
+
+def test_changed_code_gets_a_new_package_only_for_its_functions(
+    rich_inventory: dict[str, Any], make_upstream: Callable[[dict[str, Any]], Upstream], write_inventory: Callable[..., str]
+) -> None:
+    config = {"inventoryFile": write_inventory(rich_inventory)}
+    before = functions_by_dev_name(run_layer("compute", upstream=make_upstream(rich_inventory), config=config))
+    handler = Path(rich_inventory["lambdaFunctions"][-1]["CodePath"]) / "webhook.mjs"
+    handler.write_text(handler.read_text() + "// changed\n")
+    after = functions_by_dev_name(run_layer("compute", upstream=make_upstream(rich_inventory), config=config))
+    for dev in ("payments-reporting-dev", "payments-webhook-dev"):
+        assert after[dev]["s3Key"] != before[dev]["s3Key"]
+        assert after[dev]["sourceCodeHash"] != before[dev]["sourceCodeHash"]
+    assert after["payments-get-payment-dev"]["s3Key"] == before["payments-get-payment-dev"]["s3Key"]
+
+
+# --- environment ----------------------------------------------------------------------------
+
+def test_environment_variables_point_at_production_resources(rich: LayerRun) -> None:
+    functions = functions_by_dev_name(rich)
+    assert functions["payments-process-payment-dev"]["environment"]["variables"] == {
+        "TRANSACTIONS_TABLE": "payments-transactions-production-eu1",
+        "IDEMPOTENCY_TABLE": "payments-idempotency-production-eu1",
+        "LOG_LEVEL": "info",
+    }
+    assert functions["payments-reporting-dev"]["environment"]["variables"] == {
+        "ARCHIVE_URI": "s3://payments-receipts-archive-production-eu1/reports/",
+        "SOURCE_TABLES": "payments-transactions-production-eu1,payments-transactions-ledger-production-eu1",
+        "NOTIFY_FUNCTION": "payments-generate-receipt-production-eu1",
+        "LOG_LEVEL": "info",
+    }
+
+
+def test_production_settings_are_added_to_every_function(upstream: Upstream) -> None:
+    extra = {"LOG_LEVEL": "warn", "POWERTOOLS_SERVICE_NAME": "payments"}
+    run = run_layer("compute", upstream=upstream, config={"compute": {"environment": extra}})
+    for inputs in functions_by_dev_name(run).values():
+        variables = inputs["environment"]["variables"]
+        assert variables["LOG_LEVEL"] == "warn" and variables["POWERTOOLS_SERVICE_NAME"] == "payments"
+
+
+def test_no_dev_name_is_left_anywhere_in_production_configuration(rich: LayerRun, rich_inventory: dict[str, Any]) -> None:
+    dev_names = [
+        *(b["name"] for b in rich_inventory["s3Buckets"]),
+        *(t["TableName"] for t in rich_inventory["dynamodbTables"]),
+        *(f["FunctionName"] for f in rich_inventory["lambdaFunctions"]),
+    ]
+    for resource in rich.resources:
+        if resource["type"].startswith("pulumi:"):
+            continue
+        text = json.dumps(resource["inputs"], default=str)
+        leftovers = [name for name in dev_names if name in text]
+        assert not leftovers, f"{resource['type']} {resource['name']} still names {leftovers}"
+        assert rich_inventory["accountId"] not in text and rich_inventory["region"] not in text
+
+
+# --- wiring ---------------------------------------------------------------------------------
+
+def test_every_resource_uses_the_production_provider(upstream: Upstream, registrations: dict[str, dict[str, Any]]) -> None:
+    run_layer("compute", upstream=upstream)
+    custom = {name: r for name, r in registrations.items() if r["type"].startswith("aws:")}
+    assert custom
+    for name, r in custom.items():
+        assert "pulumi:providers:aws::production::" in r["provider"], name
+
+
+def test_exports_are_keyed_by_dev_function_name(example: LayerRun, dev_inventory: dict[str, Any]) -> None:
+    devs = {f["FunctionName"] for f in dev_inventory["lambdaFunctions"]}
+    functions = functions_by_dev_name(example)
+    for key in (Compute.FUNCTION_NAMES, Compute.FUNCTION_ARNS, Compute.FUNCTION_INVOKE_ARNS, Compute.ARTIFACT_KEYS, Compute.LOG_GROUP_ARNS):
+        assert set(example.outputs[key]) == devs, key
+    for dev in devs:
+        name = functions[dev]["name"]
+        assert example.outputs[Compute.FUNCTION_NAMES][dev] == name
+        assert example.outputs[Compute.FUNCTION_ARNS][dev] == f"arn:aws:lambda:eu-west-1:111122223333:function:{name}"
+        assert example.outputs[Compute.FUNCTION_INVOKE_ARNS][dev].endswith(f":function:{name}/invocations")
+        assert example.outputs[Compute.LOG_GROUP_ARNS][dev] == f"arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/{name}"
+        assert example.outputs[Compute.ARTIFACT_KEYS][dev] == functions[dev]["s3Key"]
+
+
+def test_a_function_without_a_foundation_role_is_refused(upstream: Upstream) -> None:
+    del upstream[Foundation.LAYER][Foundation.FUNCTION_ROLE_ARNS]["payments-refund-payment-dev"]
+    # Raised inside an apply, so Pulumi wraps it in a ValueError that keeps the message.
+    with pytest.raises(ValueError, match=r"functionRoleArns: has no role for 'payments-refund-payment-dev'; redeploy the foundation"):
+        run_layer("compute", upstream=upstream)
+
+
+def test_a_missing_upstream_output_names_the_layer_to_deploy(upstream: Upstream) -> None:
+    del upstream[Data.LAYER][Data.ARTIFACTS_BUCKET_NAME]
+    with pytest.raises(ValueError, match="artifactsBucketName: upstream output missing; deploy the data layer first"):
+        run_layer("compute", upstream=upstream)

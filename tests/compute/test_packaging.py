@@ -1,0 +1,161 @@
+"""Packaging policies: the same source always gives the same bytes, and only code is shipped."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+from payments_compute.packaging import (
+    ZIP_EPOCH,
+    artifact_key,
+    build_artifact,
+    build_zip,
+    is_excluded,
+    source_files,
+)
+
+from shared.errors import ConfigError
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    """A handler folder with everything a real one accumulates next to its code."""
+    root = tmp_path / "src"
+    files = {
+        "index.mjs": "export const handler = async () => ({ statusCode: 200 });\n",
+        "lib/log.mjs": "export const log = (m) => console.log(JSON.stringify(m));\n",
+        "lib/z-last.mjs": "export const z = 1;\n",
+        "lib/a-first.mjs": "export const a = 1;\n",
+        "package.json": '{"type": "module"}\n',
+        "package-lock.json": "{}\n",
+        "README.md": "# docs\n",
+        "lib/NOTES.MD": "notes\n",
+        ".env": "SECRET=1\n",
+        ".cache/x.mjs": "cached\n",
+        "node_modules/aws-sdk/index.js": "module.exports = {};\n",
+        "lib/node_modules/x/index.js": "nested\n",
+        "test/index.test.mjs": "test\n",
+        "tests/other.test.mjs": "test\n",
+    }
+    for name, body in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body, encoding="utf-8")
+    return root
+
+
+def test_only_code_is_packaged_in_sorted_order(source: Path) -> None:
+    names = [p.as_posix() for p in source_files(source)]
+    assert names == ["index.mjs", "lib/a-first.mjs", "lib/log.mjs", "lib/z-last.mjs", "package.json"]
+
+
+@pytest.mark.parametrize(
+    ("path", "excluded"),
+    [
+        ("node_modules/x.js", True),
+        ("a/tests/x.mjs", True),
+        ("test/x.mjs", True),
+        (".gitignore", True),
+        ("lib/.hidden/x.mjs", True),
+        ("CHANGELOG.md", True),
+        ("package-lock.json", True),
+        ("testing.mjs", False),
+        ("lib/tests.mjs", False),
+        ("lib/markdown.mjs", False),
+        ("package.json", False),
+    ],
+)
+def test_exclusion_rules(path: str, excluded: bool) -> None:
+    assert is_excluded(Path(path)) is excluded
+
+
+def test_entries_have_fixed_timestamp_mode_and_compression(source: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(build_zip(source))) as archive:
+        infos = archive.infolist()
+        assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+        for info in infos:
+            assert info.date_time == ZIP_EPOCH
+            assert stat.S_IMODE(info.external_attr >> 16) == 0o644
+            assert stat.S_ISREG(info.external_attr >> 16)
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+        assert archive.read("index.mjs") == (source / "index.mjs").read_bytes()
+
+
+def test_building_twice_gives_identical_bytes(source: Path) -> None:
+    assert build_zip(source) == build_zip(source)
+
+
+def test_touching_files_and_changing_modes_does_not_change_the_package(source: Path) -> None:
+    before = sha(build_zip(source))
+    for path in source.rglob("*"):
+        if path.is_file():
+            os.utime(path, (1_900_000_000, 1_900_000_000))
+            path.chmod(0o755)
+    assert sha(build_zip(source)) == before
+
+
+def test_a_copy_elsewhere_gives_the_same_package(source: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "elsewhere" / "deeper" / "copy"
+    shutil.copytree(source, copy)  # new inodes, new timestamps, new creation order
+    assert sha(build_zip(copy)) == sha(build_zip(source))
+
+
+def test_excluded_files_do_not_affect_the_package(source: Path) -> None:
+    before = sha(build_zip(source))
+    (source / "node_modules" / "aws-sdk" / "index.js").write_text("changed\n")
+    (source / "README.md").write_text("changed\n")
+    (source / "tests" / "new.test.mjs").write_text("new\n")
+    assert sha(build_zip(source)) == before
+
+
+def test_changing_one_byte_changes_the_hash(source: Path) -> None:
+    before = sha(build_zip(source))
+    path = source / "lib" / "log.mjs"
+    data = bytearray(path.read_bytes())
+    data[0] ^= 1
+    path.write_bytes(bytes(data))
+    assert sha(build_zip(source)) != before
+
+
+def test_renaming_a_file_changes_the_hash(source: Path) -> None:
+    before = sha(build_zip(source))
+    (source / "lib" / "z-last.mjs").rename(source / "lib" / "y-last.mjs")
+    assert sha(build_zip(source)) != before
+
+
+def test_artifact_is_written_content_addressed(source: Path, tmp_path: Path) -> None:
+    build_dir = tmp_path / "build" / "artifacts"
+    artifact = build_artifact(source, build_dir)
+    data = artifact.path.read_bytes()
+    assert artifact.path == build_dir / f"{sha(data)}.zip"
+    assert artifact.sha256 == sha(data)
+    assert artifact.size == len(data)
+    assert artifact.key == f"functions/{artifact.sha256}.zip" == artifact_key(artifact.sha256)
+    assert base64.b64decode(artifact.source_code_hash) == hashlib.sha256(data).digest()
+    again = build_artifact(source, build_dir)
+    assert again == artifact
+    assert sorted(p.name for p in build_dir.iterdir()) == [artifact.path.name]
+
+
+def test_an_empty_folder_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "empty"
+    (root / "node_modules").mkdir(parents=True)
+    (root / "README.md").write_text("only docs\n")
+    with pytest.raises(ConfigError, match=r"CodePath: .*empty holds no files to package"):
+        build_zip(root)
+
+
+def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not a folder"):
+        build_zip(tmp_path / "missing")
