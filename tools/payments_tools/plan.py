@@ -9,6 +9,7 @@ Pulumi CLI, and the test suite drives the same machinery end to end.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import runpy
 import sys
@@ -73,6 +74,23 @@ def stack_config(stack_dir: Path, stack: str = STACK) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in (data.get("config") or {}).items()}
 
 
+def _forget_earlier_programs() -> None:
+    """Cancel and forget what an earlier program in this process left behind.
+
+    A program that raised leaves tasks on the shared event loop and errors in Pulumi's
+    process-wide RPC manager and output set (MockSettings does not reset them); the next
+    program would await them and report their errors as its own.
+    """
+    loop = asyncio.get_event_loop_policy().get_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+
+
 def run_program(
     main: Path,
     *,
@@ -88,11 +106,8 @@ def run_program(
     """
     pulumi.runtime.set_all_config(dict(config))
     set_root_resource(None)  # type: ignore[arg-type]  # each program gets a fresh root stack
+    _forget_earlier_programs()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, organization=organization)
-    # As `pulumi.runtime.test` does: forget work left over from an earlier program (one that
-    # failed, say), so its failures cannot surface in this one.
-    SETTINGS.rpc_manager.clear()
-    SETTINGS.outputs.clear()
     outputs: dict[str, Any] = {}
 
     def program() -> None:
