@@ -1,0 +1,176 @@
+"""The WAFv2 web ACL in front of the stage, and its logs.
+
+AWS managed rule groups cover the common attacks (OWASP-style common rules, known bad inputs,
+SQL injection, IPs with a bad reputation); a rate-based rule blocks a single client IP that floods
+the API. Every rule and the ACL publish CloudWatch metrics and sampled requests. Logs go to a
+CMK-encrypted `aws-waf-logs-...` group with the Authorization header redacted, since it carries
+the merchant's API key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from payments_edge import names
+from payments_edge.api import log_destination_arn
+
+MANAGED_RULE_GROUPS: tuple[str, ...] = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+)
+"""AWS managed rule groups, in evaluation order: the cheap IP reputation check first."""
+
+RATE_LIMIT_RULE = "per-ip-rate-limit"
+RATE_WINDOW_SECONDS = 300
+"""WAF counts requests per IP over this window; `api.wafRateLimit` is the limit per window."""
+
+REDACTED_HEADERS: tuple[str, ...] = ("authorization",)
+"""Headers never written to WAF logs: the merchant API key travels in Authorization."""
+
+
+def visibility(metric_name: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
+    """Metrics and sampled requests on, under `metric_name`."""
+    return aws.wafv2.WebAclRuleVisibilityConfigArgs(cloudwatch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True)
+
+
+def waf_rules(acl_name: str, rate_limit: int) -> list[aws.wafv2.WebAclRuleArgs]:
+    """The ACL's rules: the per-IP rate limit first (priority 0), then the managed groups in order.
+
+    Managed groups keep their own block actions (`override_action: none`); the rate rule blocks.
+    """
+    rules = [
+        aws.wafv2.WebAclRuleArgs(
+            name=RATE_LIMIT_RULE,
+            priority=0,
+            action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+            statement=aws.wafv2.WebAclRuleStatementArgs(
+                rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                    limit=rate_limit, aggregate_key_type="IP", evaluation_window_sec=RATE_WINDOW_SECONDS
+                )
+            ),
+            visibility_config=visibility(f"{acl_name}-{RATE_LIMIT_RULE}"),
+        )
+    ]
+    for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1):
+        rules.append(
+            aws.wafv2.WebAclRuleArgs(
+                name=group,
+                priority=priority,
+                # The SDK leaves this empty block's constructor untyped.
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),  # type: ignore[no-untyped-call]
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(name=group, vendor_name="AWS")
+                ),
+                visibility_config=visibility(f"{acl_name}-{group}"),
+            )
+        )
+    return rules
+
+
+def log_delivery_policy(log_group_arn: str) -> dict[str, Any]:
+    """The log group resource policy that lets WAF's log delivery write to this group, for this account only.
+
+    Written explicitly so it is scoped to our group and destroyed with the stack; otherwise WAF
+    creates an account-wide `AWSWAF-LOGS` policy for every `aws-waf-logs-*` group. The account and
+    region are the log group's own (`arn:aws:logs:<region>:<account>:log-group:<name>`).
+    """
+    arn = log_destination_arn(log_group_arn)
+    parts = arn.split(":")
+    if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
+        raise ValueError(f"{log_group_arn!r} is not a CloudWatch Logs log group ARN")
+    region, account_id = parts[3], parts[4]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AwsWafLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{arn}:*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{region}:{account_id}:*"},
+                },
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class WebAclArgs:
+    """Inputs of the web ACL."""
+
+    acl_name: str
+    """Physical name of the web ACL (see `names.web_acl_name`)."""
+    rate_limit: int
+    """Requests per client IP per five minutes before the IP is blocked."""
+    stage: aws.apigateway.Stage
+    """The stage the ACL protects; the association waits for it."""
+    logs_key_arn: pulumi.Input[str]
+    """CMK encrypting the WAF log group."""
+    log_retention_days: int
+    """Retention of the WAF log group."""
+
+
+class WebAcl(pulumi.ComponentResource):
+    """A REGIONAL WAFv2 web ACL, its logging, and its association with the stage."""
+
+    acl: aws.wafv2.WebAcl
+    log_group: aws.cloudwatch.LogGroup
+
+    def __init__(self, name: str, args: WebAclArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("payments:edge:WebAcl", name, None, opts)
+        child = pulumi.ResourceOptions(provider=provider, parent=self)
+
+        self.acl = aws.wafv2.WebAcl(
+            f"{name}-acl",
+            name=args.acl_name,
+            description="Managed protections and a per-IP rate limit in front of the payments API",
+            scope="REGIONAL",
+            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+            rules=waf_rules(args.acl_name, args.rate_limit),
+            visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=args.acl_name, sampled_requests_enabled=True
+            ),
+            opts=child,
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=names.waf_log_group_name(args.acl_name),
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            opts=child,
+        )
+        delivery_policy = aws.cloudwatch.LogResourcePolicy(
+            f"{name}-log-delivery",
+            policy_name=names.waf_log_policy_name(args.acl_name),
+            policy_document=pulumi.Output.json_dumps(self.log_group.arn.apply(log_delivery_policy)),
+            opts=child,
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-logging",
+            resource_arn=self.acl.arn,
+            log_destination_configs=[self.log_group.arn.apply(log_destination_arn)],
+            redacted_fields=[
+                aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                    single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
+                )
+                for header in REDACTED_HEADERS
+            ],
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[delivery_policy])),
+        )
+        aws.wafv2.WebAclAssociation(
+            f"{name}-association",
+            resource_arn=args.stage.arn,
+            web_acl_arn=self.acl.arn,
+            # WAF rejects an association with a stage that is still being created.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[args.stage])),
+        )
+        self.register_outputs({"webAclArn": self.acl.arn, "logGroupArn": self.log_group.arn})
