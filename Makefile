@@ -53,10 +53,10 @@ validate-dev: setup ## check every dev resource of the inventory exists in the d
 	$(PY) -m payments_tools.validate_dev
 
 export-dev-inventory: setup ## rewrite config/dev-environment.json and the OpenAPI export from the live dev account
-	$(PY) -m payments_tools.export_inventory
+	$(PY) -m payments_tools.export_inventory $(EXPORT_ARGS)
 
-report: setup ## migration summary (Markdown + JSON in build/) from the deployed stacks' outputs
-	$(PY) -m payments_tools.report --stack $(STACK)
+report: setup ## migration summary (Markdown + JSON in build/) from the deployed stacks (REPORT_ARGS=--plan: from build/plan.json)
+	$(PY) -m payments_tools.report --stack $(STACK) $(REPORT_ARGS)
 
 bench: setup ## print plan time per layer, zip sizes, handler cold start and latency
 	$(PY) -m payments_tools.bench

@@ -4,10 +4,10 @@ from functools import partial
 from pathlib import Path
 
 import pulumi
+
 from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
 from payments_compute.function import PaymentFunction, PaymentFunctionArgs
 from payments_compute.rules import function_specs, production_environment, resource_name_map, role_arn_for, runtime_deprecation
-
 from shared.layer import start_layer
 from shared.outputs import Compute, Data, Foundation
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pulumi
+
 from payments_edge.api import PaymentsApi, PaymentsApiArgs
 from payments_edge.domain import CustomDomain, CustomDomainArgs
 from payments_edge.names import custom_domain_url
@@ -10,7 +11,6 @@ from payments_edge.permissions import InvokePermissions, InvokePermissionsArgs
 from payments_edge.preflight import plan_edge
 from payments_edge.upstream import read_upstream
 from payments_edge.waf import WebAcl, WebAclArgs
-
 from shared.layer import start_layer
 from shared.outputs import Edge
 

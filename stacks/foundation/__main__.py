@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
+
 from payments_foundation.keys import EncryptionKey
 from payments_foundation.role_policies import function_access
 from payments_foundation.roles import ServiceRole
@@ -17,7 +18,6 @@ from payments_foundation.specs import (
     execution_role_args,
     logs_key_args,
 )
-
 from shared.layer import start_layer
 from shared.outputs import Foundation
 

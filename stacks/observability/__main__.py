@@ -3,12 +3,12 @@
 from pathlib import Path
 
 import pulumi
+
 from payments_observability import SYSTEM
 from payments_observability.alarms import Alarms, AlarmsArgs, layer_alarms
 from payments_observability.dashboard import ServiceDashboard, ServiceDashboardArgs
 from payments_observability.topic import AlarmTopic, AlarmTopicArgs
 from payments_observability.upstream import read_upstream
-
 from shared.layer import start_layer
 from shared.naming import resource_name
 from shared.outputs import Observability

@@ -15,8 +15,8 @@ from typing import Any
 
 import pulumi.runtime.mocks as pulumi_mocks
 import pytest
-from payments_tools.mocks import ACCOUNT_ID, REGION
 
+from payments_tools.mocks import ACCOUNT_ID, REGION
 from shared.naming import derived_name, production_name, resource_name
 from shared.outputs import Data, Foundation
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from payments_compute.packaging import build_zip
 from payments_tools.harness import LayerRun, run_layer
-
 from shared.errors import ConfigError
 from shared.outputs import Compute, Data, Foundation
 

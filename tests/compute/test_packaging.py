@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from payments_compute.packaging import (
     ZIP_EPOCH,
     artifact_key,
@@ -20,7 +21,6 @@ from payments_compute.packaging import (
     is_excluded,
     source_files,
 )
-
 from shared.errors import ConfigError
 
 

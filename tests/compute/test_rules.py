@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+
 from payments_compute.rules import (
     check_concurrency,
     function_specs,
@@ -19,7 +20,6 @@ from payments_compute.rules import (
     role_arn_for,
     runtime_deprecation,
 )
-
 from shared.errors import ConfigError
 from shared.inventory import Inventory, parse_inventory
 from shared.outputs import Data, Foundation

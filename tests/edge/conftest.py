@@ -10,9 +10,9 @@ from typing import Any
 
 import pulumi.runtime.mocks
 import pytest
+
 from payments_tools.harness import REPO_ROOT, LayerRun, run_layer
 from payments_tools.mocks import ACCOUNT_ID, REGION
-
 from shared.naming import production_name
 from shared.outputs import Compute, Foundation
 from shared.settings import load_settings

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from payments_edge.contract import (
     ContractError,
     authorizer_function_names,
@@ -17,7 +18,6 @@ from payments_edge.contract import (
     production_contract,
     require_secured,
 )
-
 from shared.openapi import authorizer_targets, integration_targets, openapi_problems
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from payments_edge.contract import ContractError, contract_diff, document_hash
 from payments_tools.harness import REPO_ROOT, LayerRun, run_layer
-
 from shared.errors import ConfigError
 from shared.outputs import Compute, Edge, Foundation
 from shared.settings import load_settings

@@ -9,12 +9,12 @@ from typing import Any
 
 import pulumi_aws as aws
 import pytest
+
 from payments_edge import names
 from payments_edge.api import ACCESS_LOG_FIELDS, access_log_format, log_destination_arn, method_settings
 from payments_edge.domain import DomainPlan, domain_plan, validation_record
 from payments_edge.permissions import AUTHORIZER_SOURCE_SUFFIX, integration_source_suffix, invoke_grants
 from payments_edge.waf import MANAGED_RULE_GROUPS, RATE_LIMIT_RULE, log_delivery_policy, waf_rules
-
 from shared.errors import ConfigError
 from shared.settings import ApiSettings
 

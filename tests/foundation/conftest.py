@@ -10,9 +10,9 @@ from typing import Any
 
 import parliament
 import pytest
+
 from payments_tools.harness import REPO_ROOT, LayerRun, run_layer
 from payments_tools.mocks import ACCOUNT_ID, REGION
-
 from shared.inventory import Inventory, load_inventory
 from shared.settings import load_settings
 

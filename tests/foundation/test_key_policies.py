@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from payments_foundation.key_policies import data_key_policy, logs_key_policy
 
 ACCT, REGION = "444455556666", "eu-west-1"

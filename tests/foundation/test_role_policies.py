@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from payments_foundation.role_policies import (
     API_GATEWAY_ROLE_REGION_EXEMPT,
     BACKUP_ROLE_REGION_EXEMPT,
@@ -18,7 +19,6 @@ from payments_foundation.role_policies import (
     region_only_policy,
 )
 from payments_tools.mocks import ACCOUNT_ID, REGION
-
 from shared.errors import ConfigError
 from shared.inventory import Function, Inventory, Permission
 

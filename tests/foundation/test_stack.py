@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from payments_foundation.key_policies import data_key_policy, logs_key_policy
 from payments_foundation.role_policies import execution_role_policy, function_access
 from payments_tools.harness import LayerRun
 from payments_tools.mocks import ACCOUNT_ID, REGION
-
 from shared.inventory import Inventory
 from shared.outputs import Foundation
 

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from payments_tools.harness import REPO_ROOT, LayerRun, run_layer
 from payments_tools.mocks import ACCOUNT_ID, REGION
-
 from shared.inventory import Inventory, load_inventory
 from shared.naming import production_name, resource_name
 from shared.outputs import Compute, Data, Edge, Foundation

@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 import pytest
+
 from payments_observability.alarms import (
     ERROR_RATE_EXPRESSION,
     TABLE_THROTTLE_EXPRESSION,
@@ -19,7 +20,6 @@ from payments_observability.alarms import (
     table_throttle_alarm,
 )
 from payments_observability.upstream import production_name_of
-
 from shared.errors import ConfigError
 from shared.settings import AlarmSettings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from payments_observability.dashboard import GRID_WIDTH, DashboardNames, build_dashboard
 
 REGION = "eu-west-1"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from payments_tools.harness import REPO_ROOT
 from payments_tools.mocks import ACCOUNT_ID, REGION
-
 from shared.errors import ConfigError
 from shared.naming import derived_name, production_name
 from shared.outputs import Compute, Data, Edge, Observability

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from payments_observability.topic import alarm_topic_policy, arn_account_and_region, subscription_logical_name, topic_policy_for
 
 TOPIC = "arn:aws:sns:eu-west-1:111122223333:payments-alarms-production-eu1"

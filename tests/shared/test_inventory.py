@@ -4,8 +4,8 @@ import copy
 import json
 
 import pytest
-from payments_tools.harness import REPO_ROOT
 
+from payments_tools.harness import REPO_ROOT
 from shared.errors import ConfigError
 from shared.inventory import load_inventory, parse_inventory, validate_inventory
 

@@ -3,9 +3,9 @@
 from types import MappingProxyType
 
 import pytest
+
 from payments_tools.mocks import PlanMocks
 from payments_tools.plan import run_program
-
 from shared.errors import ConfigError
 from shared.references import require_key, stack_reference_name
 from shared.settings import StackReferenceSettings

@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 import yaml
-from payments_tools.harness import REPO_ROOT
 
+from payments_tools.harness import REPO_ROOT
 from shared.errors import ConfigError
 from shared.settings import load_settings, parse_settings, require_region
 

@@ -6,7 +6,6 @@ import json
 from payments_tools.harness import REPO_ROOT
 from payments_tools.mocks import PlanMocks
 from payments_tools.plan import run_program
-
 from shared.tags import merge_tags, production_tags
 
 

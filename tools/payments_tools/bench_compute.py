@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 from payments_compute.packaging import build_zip, source_files
-
 from shared.inventory import load_inventory
 from shared.settings import find_repo_root, load_settings
 
