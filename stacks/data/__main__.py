@@ -1,0 +1,57 @@
+"""payments-data: S3 buckets, DynamoDB tables and AWS Backup, mirrored from the dev account.
+
+Nothing is registered until every dev bucket and table the inventory names has been found
+in the dev account: a miss would create production resources with no dev twin.
+"""
+
+from pathlib import Path
+
+import pulumi
+
+from payments_data.backup import TableBackups, TableBackupsArgs, backup_names
+from payments_data.exports import data_exports
+from payments_data.storage import SecureBucket, SecureBucketArgs, artifacts_bucket_name
+from payments_data.tables import MirroredTable, MirroredTableArgs
+from shared.devcheck import dev_session, require_dev_resources
+from shared.inventory import Table
+from shared.layer import start_layer
+from shared.naming import production_name
+from shared.outputs import Data, Foundation
+
+ctx = start_layer(Data.LAYER, Path(__file__).parent)
+settings, inventory, suffix = ctx.settings, ctx.inventory, ctx.settings.environment_suffix
+require_dev_resources(inventory, dev_session(inventory, settings))
+
+foundation = ctx.upstream(Foundation.LAYER)
+data_key_arn = foundation.require(Foundation.DATA_KEY_ARN)
+
+
+def bucket(name: str) -> SecureBucket:
+    return SecureBucket(name, SecureBucketArgs(name, data_key_arn, settings.storage), ctx.provider)
+
+
+def table(dev: Table) -> MirroredTable:
+    name = production_name(dev.name, suffix)
+    return MirroredTable(name, MirroredTableArgs(dev, name, data_key_arn), ctx.provider)
+
+
+buckets = {b.name: bucket(production_name(b.name, suffix)) for b in inventory.buckets}
+artifacts = bucket(artifacts_bucket_name(suffix))
+tables = {t.name: table(t) for t in inventory.tables}
+
+names = backup_names(suffix)
+backups = TableBackups(
+    names.base,
+    TableBackupsArgs(
+        names=names,
+        kms_key_arn=data_key_arn,
+        role_arn=foundation.require(Foundation.BACKUP_ROLE_ARN),
+        table_arns=[t.arn for t in tables.values()],
+        settings=settings.backup,
+        force_destroy=settings.storage.force_destroy,
+    ),
+    ctx.provider,
+)
+
+for key, value in data_exports(inventory, buckets, artifacts, tables, backups).items():
+    pulumi.export(key, value)

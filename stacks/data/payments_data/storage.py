@@ -1,0 +1,165 @@
+"""Production S3 buckets: one per dev bucket plus the Lambda artifacts bucket, all hardened the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from shared.errors import ConfigError
+from shared.naming import check_length, resource_name
+from shared.settings import StorageSettings
+
+ARTIFACTS_BUCKET = ("payments-lambda", "artifacts")
+"""(resource, type) of the artifacts bucket, which has no dev twin: `payments-lambda-artifacts-production-<suffix>`."""
+LIFECYCLE_RULE_ID = "archive-and-expire-versions"
+MIN_TLS_VERSION = "1.2"
+"""Oldest TLS version the bucket policy accepts (PCI DSS forbids anything older)."""
+
+
+def artifacts_bucket_name(suffix: str) -> str:
+    """The artifacts bucket's physical name, refused early when S3 would refuse it."""
+    try:
+        name = resource_name(*ARTIFACTS_BUCKET, suffix)
+    except ValueError as exc:
+        raise ConfigError("environmentSuffix", str(exc)) from exc
+    reason = check_length(name, "s3_bucket")
+    if reason:
+        raise ConfigError("environmentSuffix", reason)
+    return name
+
+
+def tls_only_policy(bucket_arn: str) -> dict[str, Any]:
+    """A bucket policy refusing every request to the bucket or its objects made without TLS (or with TLS < 1.2).
+
+    Deny-only: access is granted by IAM roles, never by the bucket policy.
+    """
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": resources,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyOutdatedTls",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": resources,
+                "Condition": {"NumericLessThan": {"s3:TlsVersion": MIN_TLS_VERSION}},
+            },
+        ],
+    }
+
+
+def lifecycle_rule(storage: StorageSettings) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    """The one lifecycle rule of every bucket: archive current versions, archive then expire old ones, abort stale uploads."""
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id=LIFECYCLE_RULE_ID,
+        status="Enabled",
+        # An explicit empty prefix: the rule covers every object (a rule without a filter is deprecated).
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+        transitions=[
+            aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=storage.glacier_transition_days, storage_class="GLACIER")
+        ],
+        noncurrent_version_transitions=[
+            aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionTransitionArgs(
+                noncurrent_days=storage.noncurrent_transition_days, storage_class="GLACIER"
+            )
+        ],
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=storage.noncurrent_expiration_days
+        ),
+        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=storage.abort_incomplete_multipart_days
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class SecureBucketArgs:
+    name: str
+    """Physical bucket name (already checked against S3's limits)."""
+    kms_key_arn: pulumi.Input[str]
+    """Customer-managed key for SSE-KMS (the foundation layer's data key)."""
+    storage: StorageSettings
+    """Lifecycle schedule and whether destroy may empty the bucket."""
+
+
+class SecureBucket(pulumi.ComponentResource):
+    """A versioned, KMS-encrypted, private, TLS-only bucket with an archive lifecycle.
+
+    v7 splits a bucket's configuration into separate resources; this component keeps them
+    together and orders the ones AWS cannot apply concurrently.
+    """
+
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def __init__(
+        self, logical_name: str, args: SecureBucketArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("payments:data:Bucket", logical_name, None, opts)
+        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        bucket = aws.s3.Bucket(logical_name, bucket=args.name, force_destroy=args.storage.force_destroy, opts=child)
+        versioning = aws.s3.BucketVersioning(
+            f"{logical_name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{logical_name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
+                    ),
+                    # Bucket keys cut KMS requests (and cost) by orders of magnitude on busy buckets.
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{logical_name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        ownership = aws.s3.BucketOwnershipControls(
+            f"{logical_name}-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            # S3 refuses concurrent configuration changes on one bucket (OperationAborted).
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[public_access])),
+        )
+        aws.s3.BucketPolicy(
+            f"{logical_name}-policy",
+            bucket=bucket.id,
+            policy=pulumi.Output.json_dumps(bucket.arn.apply(tls_only_policy)),
+            # After the public access block: putting a policy while the block is being applied fails.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[public_access, ownership])),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{logical_name}-lifecycle",
+            bucket=bucket.id,
+            rules=[lifecycle_rule(args.storage)],
+            # Noncurrent-version rules need versioning on first.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
+        )
+        self.name = bucket.bucket
+        self.arn = bucket.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})
