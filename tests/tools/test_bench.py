@@ -1,0 +1,73 @@
+"""`make bench`: figures when the pieces exist, `skipped: <why>` when they do not, and never a failure."""
+
+import shutil
+import textwrap
+
+import pytest
+
+from payments_tools import bench
+from payments_tools import plan as plan_module
+from payments_tools.harness import REPO_ROOT
+from payments_tools.plan import LayerPlan
+
+
+def test_missing_pieces_are_skipped_with_a_reason(tmp_path, monkeypatch, capsys):
+    def broken_plan(repo_root, layers=(), *, on_layer=None, **_):
+        on_layer(LayerPlan("foundation", True, [{"type": "t"}], {}, 0.25))
+        raise RuntimeError("data layer exploded")
+
+    monkeypatch.setattr(plan_module, "plan_layers", broken_plan)
+    monkeypatch.setattr(bench, "PACKAGING_MODULE", "payments_compute.no_such_module")
+    monkeypatch.setattr(bench, "INIT_SCRIPT", tmp_path / "missing-init.mjs")
+    monkeypatch.setattr(bench, "LATENCY_SCRIPT", tmp_path / "missing-latency.mjs")
+    monkeypatch.chdir(REPO_ROOT)
+    assert bench.main([]) == 0
+    out = capsys.readouterr().out
+    assert "foundation         0.25s     1 resources" in out
+    assert "skipped: the data layer failed to plan" in out and "data layer exploded" in out
+    assert "skipped: payments_compute.no_such_module.build_zip is not available" in out
+    assert "missing-init.mjs does not exist" in out
+    assert "missing-latency.mjs does not exist" in out
+
+
+def test_plan_times_are_printed_per_layer_with_the_total(monkeypatch, capsys):
+    def fake_plan(repo_root, layers=(), *, on_layer=None, **_):
+        on_layer(LayerPlan("foundation", True, [{}, {}], {}, 1.5))
+        on_layer(LayerPlan("data", False))
+        return []
+
+    monkeypatch.setattr(plan_module, "plan_layers", fake_plan)
+    bench.bench_plan(REPO_ROOT)
+    out = capsys.readouterr().out
+    assert "foundation         1.50s     2 resources" in out and "data           not built" in out and "total (wall)" in out
+
+
+def test_zip_sizes_come_from_the_compute_packager(monkeypatch, capsys):
+    pytest.importorskip(bench.PACKAGING_MODULE)
+    bench.bench_zip_sizes(REPO_ROOT)
+    out = capsys.readouterr().out
+    assert "payments-process-payment-dev" in out and "KiB" in out
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_latency_script_runs_against_a_moto_server_started_and_stopped_by_bench(tmp_path, monkeypatch, capsys):
+    script = tmp_path / bench.LATENCY_SCRIPT
+    script.parent.mkdir(parents=True)
+    script.write_text(textwrap.dedent("""
+        const response = await fetch(`${process.env.AWS_ENDPOINT_URL}/moto-api/data.json`);
+        console.log(`moto answered ${response.status}`);
+    """))
+    bench.bench_latency(tmp_path)
+    out = capsys.readouterr().out
+    if "moto_server is not installed" in out:
+        pytest.skip("moto_server is not installed")
+    assert "moto answered 200" in out
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_a_failing_script_is_a_skip_not_a_failure(tmp_path, capsys):
+    script = tmp_path / bench.INIT_SCRIPT
+    script.parent.mkdir(parents=True)
+    script.write_text("throw new Error('handler import failed');\n")
+    bench.bench_cold_start(tmp_path)
+    assert "skipped:" in capsys.readouterr().out

@@ -1,0 +1,200 @@
+"""`make bench`: figures, not assertions: where the time and the bytes of this migration go.
+
+Four measurements, each independent and each optional: the offline plan's time per layer,
+each function's deployment package size, each handler's cold-start initialisation on Node,
+and a handler's request latency against emulated AWS (moto_server). A piece that cannot run
+here (a layer not built, no Node, no benchmark script) prints `skipped: <why>` and the rest
+still run; the command always exits 0, since a benchmark that fails a build is a flaky test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from shared.inventory import load_inventory
+from shared.settings import LAYERS, find_repo_root, load_settings
+
+HANDLERS_DIR = Path("stacks") / "compute" / "handlers"
+INIT_SCRIPT = HANDLERS_DIR / "bench-init.mjs"
+"""The compute team's cold-start probe: imports each handler in a fresh Node process."""
+LATENCY_SCRIPT = HANDLERS_DIR / "bench-latency.mjs"
+"""The compute team's latency probe: invokes a handler against AWS_ENDPOINT_URL and prints its figures."""
+PACKAGING_MODULE = "payments_compute.packaging"
+SUBPROCESS_TIMEOUT = 600
+
+
+def skipped(why: str) -> None:
+    print(f"  skipped: {why}")
+
+
+def section(title: str) -> None:
+    print(f"\n== {title}")
+
+
+def bench_plan(repo_root: Path) -> None:
+    """`make plan` time per layer, in-process, and the total wall time including the emulated dev account."""
+    section("offline plan (make plan), seconds per layer")
+    try:
+        from payments_tools.plan import emulated_dev_account, plan_layers  # heavy: Pulumi and moto
+    except ImportError as exc:
+        skipped(f"the offline plan cannot be imported ({exc})")
+        return
+
+    done: list[str] = []
+
+    def show(plan: Any) -> None:
+        done.append(plan.layer)
+        if plan.built:
+            print(f"  {plan.layer:<14} {plan.seconds:8.2f}s  {len(plan.resources):4d} resources")
+        else:
+            print(f"  {plan.layer:<14} not built")
+
+    started = time.perf_counter()
+    try:
+        with emulated_dev_account(repo_root):
+            plan_layers(repo_root, on_layer=show)
+    except Exception as exc:  # a layer under construction must not stop the other figures
+        failed = next((layer for layer in LAYERS if layer not in done), "?")
+        skipped(f"the {failed} layer failed to plan after {time.perf_counter() - started:.2f}s: {type(exc).__name__}: {exc}")
+        return
+    print(f"  {'total (wall)':<14} {time.perf_counter() - started:8.2f}s")
+
+
+def bench_zip_sizes(repo_root: Path) -> None:
+    """Each function's deployment package, built by the compute layer's own packager."""
+    section("deployment package size per function")
+    try:
+        packaging = importlib.import_module(PACKAGING_MODULE)
+        build_zip: Callable[[Path], bytes] = packaging.build_zip
+    except (ImportError, AttributeError) as exc:
+        skipped(f"{PACKAGING_MODULE}.build_zip is not available ({exc})")
+        return
+    try:
+        settings = load_settings(repo_root)
+        inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
+    except Exception as exc:
+        skipped(f"the inventory cannot be loaded: {exc}")
+        return
+    sizes: dict[Path, int] = {}
+    for function in inventory.functions:
+        if function.code_path not in sizes:
+            try:
+                sizes[function.code_path] = len(build_zip(function.code_path))
+            except Exception as exc:
+                skipped(f"{function.name}: {exc}")
+                continue
+        print(f"  {function.name:<36} {sizes[function.code_path] / 1024:8.1f} KiB  ({function.code_path.relative_to(repo_root)})")
+
+
+def _node() -> str | None:
+    return shutil.which("node")
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    """Run a benchmark script and indent its output; a failure is a skip, not an error."""
+    try:
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=SUBPROCESS_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        skipped(f"{' '.join(command)} took longer than {SUBPROCESS_TIMEOUT}s")
+        return
+    if done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip().splitlines()
+        skipped(f"{' '.join(command)} exited {done.returncode}: {reason[-1] if reason else 'no output'}")
+        return
+    for line in done.stdout.rstrip().splitlines():
+        print(f"  {line}")
+
+
+def bench_cold_start(repo_root: Path) -> None:
+    section("handler cold-start initialisation (Node)")
+    node, script = _node(), repo_root / INIT_SCRIPT
+    if node is None:
+        skipped("node is not installed")
+    elif not script.is_file():
+        skipped(f"{INIT_SCRIPT} does not exist")
+    else:
+        _run([node, str(script)], repo_root)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_port(port: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def bench_latency(repo_root: Path) -> None:
+    """A handler's request latency against moto_server; the script owns what it invokes and how."""
+    section("handler request latency against emulated AWS (moto_server)")
+    node, script = _node(), repo_root / LATENCY_SCRIPT
+    moto_server = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    if node is None:
+        skipped("node is not installed")
+        return
+    if not script.is_file():
+        skipped(f"{LATENCY_SCRIPT} does not exist (the handler team provides it)")
+        return
+    if not Path(moto_server).is_file():
+        skipped("moto_server is not installed (pip install 'moto[server]')")
+        return
+    port = _free_port()
+    server = subprocess.Popen([moto_server, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if not _wait_for_port(port, 15):
+            skipped(f"moto_server did not listen on port {port} within 15s")
+            return
+        endpoint = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench",
+               "AWS_SECRET_ACCESS_KEY": "bench"}
+        print(f"  moto_server at {endpoint}")
+        _run([node, str(script)], repo_root, env)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+BENCHES: dict[str, Callable[[Path], None]] = {
+    "plan": bench_plan,
+    "zip": bench_zip_sizes,
+    "cold-start": bench_cold_start,
+    "latency": bench_latency,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Print performance figures of the migration (never fails).")
+    parser.add_argument("--only", action="append", choices=list(BENCHES), help="run only these measurements (repeatable)")
+    args = parser.parse_args(argv)
+    repo_root = find_repo_root(Path.cwd())
+    for name in args.only or list(BENCHES):
+        try:
+            BENCHES[name](repo_root)
+        except Exception as exc:  # a figure we cannot take is a note, never a failure
+            skipped(f"{name}: {type(exc).__name__}: {exc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
