@@ -1,0 +1,77 @@
+"""The offline plan end to end: all five layers in deploy order, wired only through stack references."""
+
+import json
+
+import pytest
+
+from payments_tools.harness import REPO_ROOT
+from payments_tools.plan import emulated_dev_account, main, plan_layers, summarise
+from shared.outputs import Compute, Data, Edge, Foundation, Observability
+from shared.settings import LAYERS
+
+
+@pytest.fixture(scope="module")
+def plans():
+    with emulated_dev_account(REPO_ROOT):
+        return {p.layer: p for p in plan_layers(REPO_ROOT)}
+
+
+def test_every_layer_plans_in_deploy_order(plans):
+    assert list(plans) == list(LAYERS)
+    for layer, plan in plans.items():
+        assert plan.built, layer
+        assert plan.resources, f"{layer} planned no resources"
+
+
+@pytest.mark.parametrize(
+    ("layer", "keys"),
+    [
+        ("foundation", [Foundation.DATA_KEY_ARN, Foundation.LOGS_KEY_ARN, Foundation.FUNCTION_ROLE_ARNS]),
+        ("data", [Data.TABLE_ARNS, Data.BUCKET_ARNS, Data.ARTIFACTS_BUCKET_NAME, Data.BACKUP_PLAN_ARN]),
+        ("compute", [Compute.FUNCTION_ARNS, Compute.FUNCTION_INVOKE_ARNS]),
+        ("edge", [Edge.API_ID, Edge.STAGE_ARN, Edge.WEB_ACL_ARN]),
+        ("observability", [Observability.ALARM_TOPIC_ARN, Observability.DASHBOARD_NAME]),
+    ],
+)
+def test_each_layer_exports_its_contract(plans, layer, keys):
+    for key in keys:
+        assert plans[layer].outputs.get(key), f"{layer} did not export {key}"
+
+
+def test_downstream_layers_use_upstream_values_not_literals(plans):
+    data_key = plans["foundation"].outputs[Foundation.DATA_KEY_ARN]
+    tables = [r for r in plans["data"].resources if r["type"] == "aws:dynamodb/table:Table"]
+    assert tables and all(t["inputs"]["serverSideEncryption"]["kmsKeyArn"] == data_key for t in tables)
+    functions = [r for r in plans["compute"].resources if r["type"] == "aws:lambda/function:Function"]
+    roles = plans["foundation"].outputs[Foundation.FUNCTION_ROLE_ARNS]
+    assert functions and {f["inputs"]["role"] for f in functions} == set(roles.values())
+
+
+def test_no_resource_carries_a_dev_name(plans):
+    dev_names = {"payments-transactions-dev", "payments-receipts-dev", "payments-process-payment-dev", "payments-api-dev"}
+    named = [
+        (plan.layer, res["inputs"].get(key))
+        for plan in plans.values()
+        for res in plan.resources
+        for key in ("name", "bucket", "functionName", "dashboardName")
+        # DNS records are named after the domain, as DNS requires.
+        if res["inputs"].get(key) and res["type"] != "aws:route53/record:Record"
+    ]
+    assert named
+    assert not [n for n in named if n[1] in dev_names]
+    assert all("production-eu1" in name or "/" in name or name.startswith("aws-waf-logs") for _, name in named if isinstance(name, str))
+
+
+def test_summary_lists_every_resource(plans):
+    text = summarise(plans["data"])
+    assert text.startswith("== data:")
+    assert text.count("\n  + ") == len(plans["data"].resources)
+
+
+def test_plan_command_writes_the_json(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(REPO_ROOT)
+    out = tmp_path / "plan.json"
+    assert main(["--out", str(out), "--layer", "foundation"]) == 0
+    written = json.loads(out.read_text())
+    assert [p["layer"] for p in written] == ["foundation"]
+    assert "plan:" in capsys.readouterr().out
