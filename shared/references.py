@@ -34,6 +34,23 @@ def require_key(outputs: Mapping[str, Any], key: str, *, layer: str, stack_name:
     return outputs[key]
 
 
+def require_entry(values: Any, dev_name: str, *, layer: str, key: str) -> str:
+    """The value `layer` exported under `key` for one dev resource, or an error naming the layer to redeploy.
+
+    Upstream maps are keyed by dev name; an entry is missing when the inventory grew after
+    the upstream layer was last deployed.
+    """
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{layer}:{key}", f"must be a mapping keyed by dev resource name, got {type(values).__name__}")
+    value = values.get(dev_name)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(
+            f"{layer}:{key}[{dev_name}]",
+            f"the {layer} layer exports nothing for {dev_name!r}; redeploy the {layer} layer (make up-{layer})",
+        )
+    return value
+
+
 class Upstream:
     """One upstream layer's stack, read only through its declared output keys."""
 
@@ -46,3 +63,7 @@ class Upstream:
         """An upstream output by key: our check names the layer to deploy, then `require_output` reads it."""
         checked = self._ref.outputs.apply(lambda outputs: require_key(outputs, key, layer=self.layer, stack_name=self.name))
         return checked.apply(lambda _: self._ref.require_output(key))
+
+    def require_entry(self, key: str, dev_name: str) -> pulumi.Output[str]:
+        """One dev resource's entry of an upstream map output (e.g. a table's production name)."""
+        return self.require(key).apply(lambda values: require_entry(values, dev_name, layer=self.layer, key=key))

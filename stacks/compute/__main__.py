@@ -7,7 +7,7 @@ import pulumi
 
 from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
 from payments_compute.function import PaymentFunction, PaymentFunctionArgs
-from payments_compute.rules import function_specs, production_environment, resource_name_map, role_arn_for, runtime_deprecation
+from payments_compute.rules import function_specs, production_environment, resource_name_map, runtime_deprecation
 from shared.layer import start_layer
 from shared.outputs import Compute, Data, Foundation
 
@@ -30,11 +30,10 @@ artifacts = FunctionArtifacts("functions", FunctionArtifactsArgs(
 names = pulumi.Output.all(data.require(Data.TABLE_NAMES), data.require(Data.BUCKET_NAMES)).apply(
     lambda maps: resource_name_map(inventory, maps[0], maps[1], settings.environment_suffix)
 )
-roles = foundation.require(Foundation.FUNCTION_ROLE_ARNS)
 functions = {
     spec.dev_name: PaymentFunction(spec.dev_name, PaymentFunctionArgs(
         spec=spec,
-        role_arn=roles.apply(partial(role_arn_for, dev_name=spec.dev_name)),
+        role_arn=foundation.require_entry(Foundation.FUNCTION_ROLE_ARNS, spec.dev_name),
         environment=names.apply(partial(
             production_environment, spec.dev_environment,
             extra=settings.compute.environment, dev_account_id=inventory.account_id, owner=spec.dev_name,

@@ -263,7 +263,7 @@ def test_exports_are_keyed_by_dev_function_name(example: LayerRun, dev_inventory
 def test_a_function_without_a_foundation_role_is_refused(upstream: Upstream) -> None:
     del upstream[Foundation.LAYER][Foundation.FUNCTION_ROLE_ARNS]["payments-refund-payment-dev"]
     # Raised inside an apply, so Pulumi wraps it in a ValueError that keeps the message.
-    with pytest.raises(ValueError, match=r"functionRoleArns: has no role for 'payments-refund-payment-dev'; redeploy the foundation"):
+    with pytest.raises(ValueError, match=r"functionRoleArns\[payments-refund-payment-dev\]: the foundation layer exports nothing"):
         run_layer("compute", upstream=upstream)
 
 

@@ -17,12 +17,12 @@ from payments_compute.rules import (
     production_memory,
     resource_name_map,
     rewrite_names,
-    role_arn_for,
     runtime_deprecation,
 )
 from shared.errors import ConfigError
 from shared.inventory import Inventory, parse_inventory
 from shared.outputs import Data, Foundation
+from shared.references import require_entry
 from shared.settings import ComputeSettings, Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -196,9 +196,11 @@ def test_data_outputs_missing_a_dev_resource_are_refused(inventory: Inventory, u
 
 def test_the_role_is_the_one_foundation_made_for_the_function(upstream: dict[str, Any]) -> None:
     roles = upstream[Foundation.LAYER][Foundation.FUNCTION_ROLE_ARNS]
-    assert role_arn_for(roles, "payments-get-payment-dev").endswith(":role/payments-get-payment-role-production-eu1")
-    with pytest.raises(ConfigError, match=r"foundation:functionRoleArns: has no role for 'payments-new-dev'; redeploy the foundation"):
-        role_arn_for(roles, "payments-new-dev")
+    assert require_entry(roles, "payments-get-payment-dev", layer="foundation", key=Foundation.FUNCTION_ROLE_ARNS).endswith(
+        ":role/payments-get-payment-role-production-eu1"
+    )
+    with pytest.raises(ConfigError, match=r"foundation:functionRoleArns\[payments-new-dev\]: the foundation layer exports nothing"):
+        require_entry(roles, "payments-new-dev", layer="foundation", key=Foundation.FUNCTION_ROLE_ARNS)
 
 
 def test_default_settings_match_the_spec() -> None:

@@ -19,8 +19,8 @@ from payments_observability.alarms import (
     metric_alarm_args,
     table_throttle_alarm,
 )
-from payments_observability.upstream import production_name_of
 from shared.errors import ConfigError
+from shared.references import require_entry
 from shared.settings import AlarmSettings
 
 SUFFIX = "eu1"
@@ -173,11 +173,11 @@ def test_specs_are_immutable():
 
 def test_a_dev_resource_the_upstream_layer_did_not_export_names_the_layer_and_resource():
     with pytest.raises(ConfigError) as err:
-        production_name_of({"payments-a-dev": "payments-a-production-eu1"}, "payments-b-dev", layer="data", key="tableNames")
+        require_entry({"payments-a-dev": "payments-a-production-eu1"}, "payments-b-dev", layer="data", key="tableNames")
     assert err.value.paths == ["data:tableNames[payments-b-dev]"]
     assert "redeploy the data layer" in str(err.value)
 
 
 def test_an_upstream_output_of_the_wrong_shape_is_refused():
     with pytest.raises(ConfigError, match="must be a mapping"):
-        production_name_of(["payments-a-dev"], "payments-a-dev", layer="compute", key="functionNames")  # type: ignore[arg-type]
+        require_entry(["payments-a-dev"], "payments-a-dev", layer="compute", key="functionNames")  # type: ignore[arg-type]

@@ -192,5 +192,5 @@ def test_a_missing_upstream_output_names_the_layer_to_deploy_first(run_observabi
 def test_a_table_the_data_layer_did_not_export_is_an_error_naming_it(run_observability, inventory, upstream):
     missing = inventory.tables[-1].name
     del upstream[Data.LAYER][Data.TABLE_NAMES][missing]
-    with pytest.raises(ValueError, match=rf"data:tableNames\[{missing}\]: the data layer exports no production name"):
+    with pytest.raises(ValueError, match=rf"data:tableNames\[{missing}\]: the data layer exports nothing for"):
         run_observability(upstream=upstream)

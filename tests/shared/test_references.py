@@ -7,7 +7,7 @@ import pytest
 from payments_tools.mocks import PlanMocks
 from payments_tools.plan import run_program
 from shared.errors import ConfigError
-from shared.references import require_key, stack_reference_name
+from shared.references import require_entry, require_key, stack_reference_name
 from shared.settings import StackReferenceSettings
 
 
@@ -57,3 +57,21 @@ def test_upstream_output_is_read_under_the_mock_runtime(tmp_path):
 def test_upstream_output_missing_fails_the_program_loudly(tmp_path):
     with pytest.raises(ConfigError, match="deploy the foundation layer first"):
         _run(tmp_path, {"somethingElse": 1})
+
+
+def test_an_entry_of_an_upstream_map_is_read_by_dev_name():
+    names = {"payments-a-dev": "payments-a-production-eu1"}
+    assert require_entry(names, "payments-a-dev", layer="data", key="tableNames") == "payments-a-production-eu1"
+
+
+def test_an_entry_the_upstream_layer_did_not_export_names_the_layer_and_resource():
+    with pytest.raises(ConfigError) as err:
+        require_entry({"payments-a-dev": "x"}, "payments-b-dev", layer="data", key="tableNames")
+    assert err.value.paths == ["data:tableNames[payments-b-dev]"]
+    assert "redeploy the data layer (make up-data)" in str(err.value)
+
+
+@pytest.mark.parametrize("bad", [["payments-a-dev"], "payments-a-dev", None])
+def test_an_upstream_map_of_the_wrong_shape_is_refused(bad):
+    with pytest.raises(ConfigError, match=r"compute:functionNames: must be a mapping keyed by dev resource name"):
+        require_entry(bad, "payments-a-dev", layer="compute", key="functionNames")

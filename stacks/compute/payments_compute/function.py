@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from payments_compute.packaging import Artifact
 from payments_compute.rules import FunctionSpec
+from shared.logs import encrypted_log_group
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,11 @@ class PaymentFunction(pulumi.ComponentResource):
     def __init__(self, name: str, args: PaymentFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("payments:compute:Function", name, None, opts)
         spec = args.spec
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = encrypted_log_group(
             f"{name}-logs",
             name=spec.log_group_name,
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
+            kms_key_arn=args.logs_key_arn,
+            retention_days=args.log_retention_days,
             opts=pulumi.ResourceOptions(provider=args.provider, parent=self),
         )
         self.function = aws.lambda_.Function(

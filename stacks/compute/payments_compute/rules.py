@@ -16,7 +16,7 @@ from pathlib import Path
 from shared import naming
 from shared.errors import ConfigError, raise_if_any
 from shared.inventory import Function, Inventory
-from shared.outputs import Data, Foundation
+from shared.outputs import Data
 from shared.settings import ComputeSettings, Settings
 
 MIN_UNRESERVED_CONCURRENCY = 100
@@ -204,13 +204,3 @@ def production_environment(
         ]
     raise_if_any(problems, header="invalid production environment:")
     return rewritten
-
-
-def role_arn_for(role_arns: Mapping[str, str], dev_name: str) -> str:
-    """The execution role foundation created for a function, or an error naming the layer to redeploy."""
-    if dev_name not in role_arns:
-        raise ConfigError(
-            f"foundation:{Foundation.FUNCTION_ROLE_ARNS}",
-            f"has no role for {dev_name!r}; redeploy the foundation layer (make up-foundation)",
-        )
-    return role_arns[dev_name]

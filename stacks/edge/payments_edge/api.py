@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from payments_edge import names
 from payments_edge.contract import document_hash, production_contract
+from shared.logs import encrypted_log_group
 from shared.settings import ApiSettings
 
 ACCESS_LOG_FIELDS: dict[str, str] = {
@@ -138,18 +139,18 @@ class PaymentsApi(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.execution_log_group = aws.cloudwatch.LogGroup(
+        self.execution_log_group = encrypted_log_group(
             f"{name}-execution-logs",
             name=pulumi.Output.concat(names.EXECUTION_LOG_GROUP_PREFIX, self.rest_api.id, "/", args.stage_name),
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
+            kms_key_arn=args.logs_key_arn,
+            retention_days=args.log_retention_days,
             opts=child,
         )
-        self.access_log_group = aws.cloudwatch.LogGroup(
+        self.access_log_group = encrypted_log_group(
             f"{name}-access-logs",
             name=names.access_log_group_name(args.api_name),
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
+            kms_key_arn=args.logs_key_arn,
+            retention_days=args.log_retention_days,
             opts=child,
         )
 

@@ -17,19 +17,7 @@ import pulumi
 from shared.errors import ConfigError
 from shared.layer import LayerContext
 from shared.outputs import Compute, Foundation
-
-
-def exported_value(values: Any, dev_name: str, *, layer: str, key: str) -> str:
-    """The value `layer` exported under `key` for `dev_name`, or a ConfigError saying which layer to redeploy."""
-    if not isinstance(values, Mapping):
-        raise ConfigError(f"{layer}:{key}", f"must be a mapping keyed by dev function name, got {type(values).__name__}")
-    value = values.get(dev_name)
-    if not isinstance(value, str) or not value:
-        raise ConfigError(
-            f"{layer}:{key}[{dev_name}]",
-            f"the {layer} layer exports nothing for {dev_name!r}; redeploy the {layer} layer (make up-{layer})",
-        )
-    return value
+from shared.references import require_entry
 
 
 def string_map(values: Any, *, layer: str, key: str) -> dict[str, str]:
@@ -54,7 +42,7 @@ class EdgeUpstream:
 
     def function_arn(self, dev_name: str) -> pulumi.Output[str]:
         """The production ARN of one dev function; fails naming the compute layer when it is not exported."""
-        return self.function_arns.apply(lambda arns: exported_value(arns, dev_name, layer=Compute.LAYER, key=Compute.FUNCTION_ARNS))
+        return self.function_arns.apply(lambda arns: require_entry(arns, dev_name, layer=Compute.LAYER, key=Compute.FUNCTION_ARNS))
 
 
 def read_upstream(ctx: LayerContext) -> EdgeUpstream:

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from payments_edge import names
 from payments_edge.api import log_destination_arn
+from shared.logs import encrypted_log_group
 
 MANAGED_RULE_GROUPS: tuple[str, ...] = (
     "AWSManagedRulesAmazonIpReputationList",
@@ -141,11 +142,11 @@ class WebAcl(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = encrypted_log_group(
             f"{name}-logs",
             name=names.waf_log_group_name(args.acl_name),
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
+            kms_key_arn=args.logs_key_arn,
+            retention_days=args.log_retention_days,
             opts=child,
         )
         delivery_policy = aws.cloudwatch.LogResourcePolicy(

@@ -15,26 +15,13 @@ from typing import Any
 
 import pulumi
 
-from shared.errors import ConfigError
 from shared.layer import LayerContext
 from shared.outputs import Compute, Data, Edge, Foundation
-
-
-def production_name_of(names: Mapping[str, Any], dev_name: str, *, layer: str, key: str) -> str:
-    """The production name `layer` exported under `key` for `dev_name`, or a ConfigError saying which layer to redeploy."""
-    if not isinstance(names, Mapping):
-        raise ConfigError(f"{layer}:{key}", f"must be a mapping of dev name to production name, got {type(names).__name__}")
-    name = names.get(dev_name)
-    if not isinstance(name, str) or not name:
-        raise ConfigError(
-            f"{layer}:{key}[{dev_name}]",
-            f"the {layer} layer exports no production name for {dev_name!r}; redeploy the {layer} layer (make up-{layer})",
-        )
-    return name
+from shared.references import require_entry
 
 
 def _pick(names: pulumi.Output[Any], dev_name: str, *, layer: str, key: str) -> pulumi.Output[str]:
-    return names.apply(lambda value: production_name_of(value, dev_name, layer=layer, key=key))
+    return names.apply(lambda value: require_entry(value, dev_name, layer=layer, key=key))
 
 
 @dataclass(frozen=True)
