@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from payments_tools.devaccount import seed_dev_account
-from payments_tools.harness import REPO_ROOT, LayerRun, run_layer
+from payments_tools.harness import REPO_ROOT, LayerRun, example_inventory_data, run_layer, write_inventory
 from payments_tools.mocks import ACCOUNT_ID, REGION
 from shared.inventory import Inventory, load_inventory
 from shared.naming import resource_name
@@ -64,8 +62,7 @@ def inventory() -> Inventory:
 
 def rich_inventory_data() -> dict[str, Any]:
     """The example inventory plus tables and buckets that use every schema feature the example does not."""
-    data: dict[str, Any] = json.loads((REPO_ROOT / "config" / "dev-environment.json").read_text())
-    data = copy.deepcopy(data)
+    data = example_inventory_data()
     data["s3Buckets"] += [
         {"name": "payments-statements-dev", "purpose": "statements"},
         {"name": "payments-exports-dev", "purpose": "exports"},
@@ -145,9 +142,7 @@ def rich_inventory_data() -> dict[str, Any]:
 
 @pytest.fixture
 def rich_inventory_file(tmp_path: Path) -> Path:
-    path = tmp_path / "dev-environment.rich.json"
-    path.write_text(json.dumps(rich_inventory_data(), indent=2))
-    return path
+    return write_inventory(rich_inventory_data(), tmp_path)
 
 
 @pytest.fixture

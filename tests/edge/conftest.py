@@ -11,7 +11,8 @@ from typing import Any
 import pulumi.runtime.mocks
 import pytest
 
-from payments_tools.harness import REPO_ROOT, LayerRun, run_layer
+from payments_tools.harness import REPO_ROOT, LayerRun, example_inventory_data, run_layer
+from payments_tools.harness import write_inventory as write_inventory_file
 from payments_tools.mocks import ACCOUNT_ID, REGION
 from shared.naming import production_name
 from shared.outputs import Compute, Foundation
@@ -106,10 +107,8 @@ def write_inventory(tmp_path: Path) -> Callable[..., Path]:
         edit_contract: Callable[[dict[str, Any]], None] | None = None,
         contract: dict[str, Any] | None = None,
     ) -> Path:
-        inventory = json.loads((REPO_ROOT / "config" / "dev-environment.json").read_text())
-        document = contract if contract is not None else json.loads((REPO_ROOT / inventory["apiGateway"]["openApiFile"]).read_text())
-        for function in inventory["lambdaFunctions"]:
-            function["CodePath"] = str(REPO_ROOT / function["CodePath"])
+        inventory = example_inventory_data()
+        document = contract if contract is not None else json.loads(Path(inventory["apiGateway"]["openApiFile"]).read_text())
         if edit_contract:
             edit_contract(document)
         contract_path = tmp_path / "contract.json"
@@ -117,9 +116,7 @@ def write_inventory(tmp_path: Path) -> Callable[..., Path]:
         inventory["apiGateway"]["openApiFile"] = str(contract_path)
         if edit:
             edit(inventory)
-        path = tmp_path / "dev-environment.json"
-        path.write_text(json.dumps(inventory))
-        return path
+        return write_inventory_file(inventory, tmp_path)
 
     return write
 

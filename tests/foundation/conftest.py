@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 import parliament
 import pytest
 
-from payments_tools.harness import REPO_ROOT, LayerRun, run_layer
+from payments_tools.harness import REPO_ROOT, LayerRun, example_inventory_data, run_layer, write_inventory
 from payments_tools.mocks import ACCOUNT_ID, REGION
 from shared.inventory import Inventory, load_inventory
 from shared.settings import load_settings
@@ -38,9 +37,7 @@ def _function(name: str, handler: str, permissions: list[tuple[str, str]]) -> di
 def large_inventory_data() -> dict[str, Any]:
     """The example plus 2 buckets, 2 tables (one with an LSI, one without indexes) and 4 functions
     covering write-only buckets and tables, merged read+write entries and no permissions at all."""
-    data = json.loads((REPO_ROOT / "config" / "dev-environment.json").read_text())
-    data = copy.deepcopy(data)
-    data["apiGateway"]["openApiFile"] = str(REPO_ROOT / data["apiGateway"]["openApiFile"])
+    data = example_inventory_data()
     data["s3Buckets"] += [
         {"name": "payments-statements-dev", "purpose": "statements"},
         {"name": "payments-exports-dev", "purpose": "exports"},
@@ -89,9 +86,7 @@ def example_inventory() -> Inventory:
 
 @pytest.fixture
 def large_inventory_file(tmp_path: Path) -> Path:
-    path = tmp_path / "dev-environment.json"
-    path.write_text(json.dumps(large_inventory_data(), indent=2))
-    return path
+    return write_inventory(large_inventory_data(), tmp_path)
 
 
 @pytest.fixture

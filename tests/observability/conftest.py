@@ -7,7 +7,6 @@ inventory: production names from the naming rule, ARNs in the formats the plan m
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from payments_tools.harness import REPO_ROOT, LayerRun, run_layer
+from payments_tools.harness import REPO_ROOT, LayerRun, example_inventory_data, run_layer, write_inventory
 from payments_tools.mocks import ACCOUNT_ID, REGION
 from shared.inventory import Inventory, load_inventory
 from shared.naming import production_name, resource_name
@@ -53,10 +52,7 @@ def fake_upstream(inventory: Inventory, suffix: str = SUFFIX) -> dict[str, dict[
 
 def _rich_inventory_data(extra_tables: int, extra_functions: int) -> dict[str, Any]:
     """The example inventory plus `extra_tables` tables and `extra_functions` functions (absolute paths, so it can live anywhere)."""
-    data = json.loads(DEV_INVENTORY.read_text())
-    data["apiGateway"]["openApiFile"] = str(REPO_ROOT / data["apiGateway"]["openApiFile"])
-    for function in data["lambdaFunctions"]:
-        function["CodePath"] = str(REPO_ROOT / function["CodePath"])
+    data = example_inventory_data()
     for i in range(extra_tables):
         data["dynamodbTables"].append({
             "TableName": f"payments-ledger{i}-dev",
@@ -104,17 +100,13 @@ def tableless_inventory_file(tmp_path: Path) -> Path:
     data["dynamodbTables"], data["s3Buckets"] = [], []
     for function in data["lambdaFunctions"]:
         function["Permissions"] = []
-    path = tmp_path / "dev-environment.json"
-    path.write_text(json.dumps(data))
-    return path
+    return write_inventory(data, tmp_path)
 
 
 @pytest.fixture
 def rich_inventory_file(tmp_path: Path) -> Path:
     """An inventory of 7 tables and 9 functions (the example has 3 and 5)."""
-    path = tmp_path / "dev-environment.json"
-    path.write_text(json.dumps(_rich_inventory_data(extra_tables=4, extra_functions=4)))
-    return path
+    return write_inventory(_rich_inventory_data(extra_tables=4, extra_functions=4), tmp_path)
 
 
 @pytest.fixture

@@ -14,6 +14,23 @@ from shared.references import project_name
 from shared.settings import find_repo_root
 
 REPO_ROOT = find_repo_root(Path(__file__).parent)
+EXAMPLE_INVENTORY = REPO_ROOT / "config" / "dev-environment.json"
+
+
+def example_inventory_data() -> dict[str, Any]:
+    """A fresh copy of the example inventory, its paths made absolute so the copy works from any folder."""
+    data: dict[str, Any] = json.loads(EXAMPLE_INVENTORY.read_text(encoding="utf-8"))
+    data["apiGateway"]["openApiFile"] = str(REPO_ROOT / data["apiGateway"]["openApiFile"])
+    for function in data["lambdaFunctions"]:
+        function["CodePath"] = str(REPO_ROOT / function["CodePath"])
+    return data
+
+
+def write_inventory(data: Mapping[str, Any], folder: Path, name: str = "dev-environment.json") -> Path:
+    """Write a test inventory where a layer can be pointed at it (`config={"inventoryFile": str(path)}`)."""
+    path = folder / name
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return path
 
 
 @dataclass
