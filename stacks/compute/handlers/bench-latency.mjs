@@ -10,17 +10,14 @@
 // with a random id so it never touches existing ones), and deletes them when done. Without
 // AWS_ENDPOINT_URL it refuses to run, so it can never create tables in a real account.
 
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  CreateTableCommand, DeleteTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable, inventoryTable, readInventory } from './dev-tables.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const HANDLERS_DIR = resolve(HERE, 'payments');
-const INVENTORY_FILE = resolve(HERE, '../../../config/dev-environment.json');
 
 const MAX_REQUESTS = 10_000;
 const boundedCount = (arg, fallback) => {
@@ -41,12 +38,11 @@ process.env.AWS_SECRET_ACCESS_KEY ||= 'bench';
 // The handlers log one JSON line per request on stdout; keep only errors so the figures stay readable.
 process.env.LOG_LEVEL = process.env.BENCH_LOG_LEVEL || 'error';
 
-const inventory = JSON.parse(readFileSync(INVENTORY_FILE, 'utf8'));
+const inventory = readInventory();
 const runId = randomUUID().slice(0, 8);
 
 function tableSpec(prefix) {
-  const spec = inventory.dynamodbTables.find((t) => t.TableName.startsWith(prefix));
-  if (!spec) throw new Error(`no table starting with ${prefix} in ${INVENTORY_FILE}`);
+  const spec = inventoryTable(inventory, prefix);
   return { ...spec, TableName: `${spec.TableName}-bench-${runId}` };
 }
 
@@ -59,26 +55,9 @@ const specs = {
 const client = new DynamoDBClient({});
 const created = [];
 
-async function createTable(spec) {
-  const input = {
-    TableName: spec.TableName,
-    AttributeDefinitions: spec.AttributeDefinitions,
-    KeySchema: spec.KeySchema,
-    BillingMode: 'PAY_PER_REQUEST',
-  };
-  if (spec.GlobalSecondaryIndexes) {
-    input.GlobalSecondaryIndexes = spec.GlobalSecondaryIndexes.map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection }));
-  }
-  if (spec.StreamSpecification) input.StreamSpecification = spec.StreamSpecification;
-  await client.send(new CreateTableCommand(input));
+async function create(spec) {
+  await createTable(client, spec);
   created.push(spec.TableName);
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: spec.TableName });
-  if (spec.TimeToLive?.Enabled) {
-    await client.send(new UpdateTimeToLiveCommand({
-      TableName: spec.TableName,
-      TimeToLiveSpecification: { AttributeName: spec.TimeToLive.AttributeName, Enabled: true },
-    }));
-  }
 }
 
 async function cleanup() {
@@ -172,7 +151,7 @@ watchdog.unref();
 
 let handlerClient;
 try {
-  await Promise.all(Object.values(specs).map(createTable));
+  await Promise.all(Object.values(specs).map(create));
   for (const [name, spec] of Object.entries(specs)) process.env[name] = spec.TableName;
 
   // Imported only now, so the handlers' module-scope SDK client sees the environment above.

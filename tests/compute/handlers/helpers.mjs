@@ -10,9 +10,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID, createHash } from 'node:crypto';
 import { after, before } from 'node:test';
-import {
-  CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { createTable, inventoryTable, readInventory } from '../../../stacks/compute/handlers/dev-tables.mjs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 
@@ -20,7 +19,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 export const HANDLERS_DIR = resolve(REPO_ROOT, 'stacks/compute/handlers/payments');
 export const REGION = 'eu-west-1';
 
-const inventory = JSON.parse(readFileSync(resolve(REPO_ROOT, 'config/dev-environment.json'), 'utf8'));
+const inventory = readInventory();
 
 function freePort() {
   return new Promise((resolvePort, reject) => {
@@ -102,31 +101,6 @@ export async function startMoto() {
   throw lastError;
 }
 
-function tableSpec(prefix) {
-  return inventory.dynamodbTables.find((t) => t.TableName.startsWith(prefix));
-}
-
-async function createTable(client, spec) {
-  const input = {
-    TableName: spec.TableName,
-    AttributeDefinitions: spec.AttributeDefinitions,
-    KeySchema: spec.KeySchema,
-    BillingMode: 'PAY_PER_REQUEST',
-  };
-  if (spec.GlobalSecondaryIndexes) {
-    input.GlobalSecondaryIndexes = spec.GlobalSecondaryIndexes.map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection }));
-  }
-  if (spec.StreamSpecification) input.StreamSpecification = spec.StreamSpecification;
-  await client.send(new CreateTableCommand(input));
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: spec.TableName });
-  if (spec.TimeToLive && spec.TimeToLive.Enabled) {
-    await client.send(new UpdateTimeToLiveCommand({
-      TableName: spec.TableName,
-      TimeToLiveSpecification: { AttributeName: spec.TimeToLive.AttributeName, Enabled: true },
-    }));
-  }
-}
-
 /**
  * Registers before/after hooks for a test file: moto up, environment set, tables and bucket
  * created with the inventory's schemas, then `setup(env)` (imports handlers, seeds data).
@@ -150,9 +124,9 @@ export function useAwsStack(setup = async () => {}) {
     });
     delete process.env.AWS_PROFILE;
 
-    const transactions = tableSpec('payments-transactions');
-    const idempotency = tableSpec('payments-idempotency');
-    const merchants = tableSpec('payments-merchants');
+    const transactions = inventoryTable(inventory, 'payments-transactions');
+    const idempotency = inventoryTable(inventory, 'payments-idempotency');
+    const merchants = inventoryTable(inventory, 'payments-merchants');
     const bucket = inventory.s3Buckets.find((b) => b.purpose === 'receipts').name;
     process.env.TRANSACTIONS_TABLE = transactions.TableName;
     process.env.IDEMPOTENCY_TABLE = idempotency.TableName;
