@@ -12,6 +12,7 @@ import pytest
 
 from payments_tools.harness import REPO_ROOT, LayerRun, example_inventory_data, run_layer, write_inventory
 from payments_tools.mocks import ACCOUNT_ID, REGION
+from payments_tools.plan import emulated_dev_account
 from shared.inventory import Inventory, load_inventory
 from shared.settings import load_settings
 
@@ -136,6 +137,8 @@ def lint_fixture() -> Callable[..., list[tuple[str, Any]]]:
 @pytest.fixture
 def run_foundation() -> Callable[..., LayerRun]:
     def run(**config: Any) -> LayerRun:
-        return run_layer("foundation", config=config)
+        inventory_file = Path(config["inventoryFile"]) if "inventoryFile" in config else None
+        with emulated_dev_account(REPO_ROOT, inventory_file):
+            return run_layer("foundation", config=config)
 
     return run

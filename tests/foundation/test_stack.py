@@ -11,8 +11,10 @@ import pytest
 
 from payments_foundation.key_policies import data_key_policy, logs_key_policy
 from payments_foundation.role_policies import execution_role_policy, function_access
-from payments_tools.harness import LayerRun
-from payments_tools.mocks import ACCOUNT_ID, REGION
+from payments_tools.harness import REPO_ROOT, LayerRun
+from payments_tools.mocks import ACCOUNT_ID, REGION, PlanMocks
+from payments_tools.plan import emulated_dev_account, run_program, stack_config
+from shared.devcheck import DevResourcesMissing
 from shared.inventory import Inventory
 from shared.outputs import Foundation
 
@@ -158,3 +160,20 @@ def test_a_larger_inventory_gets_one_least_privilege_role_per_function(
         assert inline_policy(run, access.role_name) == execution_role_policy(
             access, account_id=ACCOUNT_ID, region=REGION, data_key_arn=data_key_arn
         )
+
+
+def test_nothing_is_created_until_every_dev_resource_is_found():
+    """Foundation deploys first, so it checks every kind of dev resource, all misses in one error."""
+    missing = frozenset({"payments-refund-payment-dev", "payments-api-dev", "payments-receipts-dev"})
+    mocks = PlanMocks()
+    with emulated_dev_account(REPO_ROOT, skip=missing), pytest.raises(DevResourcesMissing) as err:
+        run_program(
+            REPO_ROOT / "stacks" / "foundation" / "__main__.py",
+            project="payments-foundation",
+            mocks=mocks,
+            config=stack_config(REPO_ROOT / "stacks" / "foundation"),
+        )
+    message = str(err.value)
+    for name in missing:
+        assert name in message
+    assert not [r for r in mocks.resources if r["type"].startswith("aws:")]
