@@ -75,3 +75,11 @@ def test_plan_command_writes_the_json(tmp_path, monkeypatch, capsys):
     written = json.loads(out.read_text())
     assert [p["layer"] for p in written] == ["foundation"]
     assert "plan:" in capsys.readouterr().out
+
+
+def test_a_layer_not_built_yet_shows_as_empty(tmp_path):
+    (tmp_path / "stacks" / "foundation").mkdir(parents=True)
+    plans = plan_layers(tmp_path)
+    assert [p.layer for p in plans] == list(LAYERS)
+    assert all(not p.built and not p.resources and not p.outputs for p in plans)
+    assert summarise(plans[0]) == "== foundation: not built yet (no stacks/foundation/__main__.py)"

@@ -14,7 +14,7 @@ from payments_edge.waf import WebAcl, WebAclArgs
 from shared.layer import start_layer
 from shared.outputs import Edge
 
-ctx = start_layer("edge", Path(__file__).parent)
+ctx = start_layer(Edge.LAYER, Path(__file__).parent)
 settings, inventory = ctx.settings, ctx.inventory
 plan = plan_edge(settings, inventory)  # refuses an open contract before any resource exists
 upstream = read_upstream(ctx)
