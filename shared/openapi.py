@@ -226,7 +226,7 @@ def unsecured_operations(doc: Mapping[str, Any], public: Collection[str]) -> lis
     top_level = doc.get("security")
     open_keys: list[str] = []
     for op in iter_operations(doc):
-        if op.key in public or _is_cors_preflight(op):
+        if op.key in public or is_cors_preflight(op):
             continue
         requirements = op.spec.get("security", top_level)
         if not _enforces(requirements, declared):
@@ -234,7 +234,8 @@ def unsecured_operations(doc: Mapping[str, Any], public: Collection[str]) -> lis
     return open_keys
 
 
-def _is_cors_preflight(op: Operation) -> bool:
+def is_cors_preflight(op: Operation) -> bool:
+    """An OPTIONS operation answered by a `mock` integration: browsers send it without credentials."""
     integration = op.spec.get(INTEGRATION)
     return op.method == "OPTIONS" and isinstance(integration, Mapping) and str(integration.get("type", "")).lower() == "mock"
 

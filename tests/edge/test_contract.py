@@ -130,6 +130,36 @@ def test_the_dev_contract_is_not_modified(dev_contract: dict[str, Any]) -> None:
 # --- a richer contract --------------------------------------------------------------------------
 
 
+# Operations of the rich contract with no `security` of their own (the OPTIONS preflight aside).
+INHERITING_OPS = [
+    ("/merchants/{merchantId}", "get"),
+    ("/merchants/{merchantId}/payouts/{payoutId}", "get"),
+    ("/reports/{reportId}", "get"),
+    ("/legacy/{proxy+}", "x-amazon-apigateway-any-method"),
+    ("/{proxy+}", "x-amazon-apigateway-any-method"),
+]
+
+
+def test_inherited_security_is_spelled_out_on_every_operation_but_the_cors_preflight(rich_contract: dict[str, Any]) -> None:
+    """API Gateway authorizes per method: a document-level requirement must reach each operation."""
+    prod = migrate(rich_contract)
+    for path, method in INHERITING_OPS:
+        assert "security" not in rich_contract["paths"][path][method]
+        assert prod["paths"][path][method]["security"] == rich_contract["security"], (path, method)
+    assert "security" not in prod["paths"]["/merchants/{merchantId}"]["options"]
+    # Operations that declare their own requirement, open ones included, keep exactly that.
+    assert prod["paths"]["/health"]["get"]["security"] == []
+    assert prod["paths"]["/webhooks"]["post"]["security"] == rich_contract["paths"]["/webhooks"]["post"]["security"]
+
+
+def test_without_document_level_security_nothing_is_added(iam_contract: dict[str, Any]) -> None:
+    assert "security" not in iam_contract
+    prod = migrate(iam_contract)
+    for path, item in iam_contract["paths"].items():
+        for method, operation in item.items():
+            assert prod["paths"][path][method].get("security") == operation.get("security")
+
+
 def test_rich_contract_rewrites_every_lambda_target_and_nothing_else(rich_contract: dict[str, Any]) -> None:
     prod = migrate(rich_contract)
     lambda_ops = [
@@ -145,6 +175,7 @@ def test_rich_contract_rewrites_every_lambda_target_and_nothing_else(rich_contra
     expected = {"/servers", "/info/title"}
     expected |= {f"/paths/{path.replace('/', '~1')}/{method}/{INTEGRATION}/uri" for path, method in lambda_ops}
     expected |= {f"/components/securitySchemes/{scheme}/{AUTHORIZER}/authorizerUri" for scheme in ("merchantApiKey", "webhookToken")}
+    expected |= {f"/paths/{path.replace('/', '~1')}/{method}/security" for path, method in INHERITING_OPS}
     assert set(contract_diff(rich_contract, prod)) == expected
     assert len(contract_diff(rich_contract, prod)) == len(expected)
     assert openapi_problems(prod) == []
@@ -163,7 +194,8 @@ def test_rich_contract_drops_dev_aliases_for_the_production_invoke_arn(rich_cont
 def test_rich_contract_keeps_http_mock_and_cognito_unchanged(rich_contract: dict[str, Any]) -> None:
     prod = migrate(rich_contract)
     for path, method in [("/legacy/{proxy+}", "x-amazon-apigateway-any-method"), ("/merchants/{merchantId}", "options")]:
-        assert prod["paths"][path][method] == rich_contract["paths"][path][method]
+        kept = {k: v for k, v in prod["paths"][path][method].items() if k != "security"}
+        assert kept == rich_contract["paths"][path][method]
     assert prod["components"]["securitySchemes"]["adminPool"] == rich_contract["components"]["securitySchemes"]["adminPool"]
     assert prod["paths"]["/merchants/{merchantId}"]["parameters"] == rich_contract["paths"]["/merchants/{merchantId}"]["parameters"]
     assert prod["security"] == rich_contract["security"]

@@ -9,7 +9,11 @@ The production contract must be the dev contract with exactly these changes:
 - `servers` is dropped. It holds the dev stage's invoke URL (dev API id, dev region, `/dev` base
   path); API Gateway takes the endpoint from the stage and the custom domain mapping, and with
   `basepath=prepend|split` import modes it would even rewrite the resource paths from it. Nothing
-  correct could be written there before the API exists, so it goes.
+  correct could be written there before the API exists, so it goes;
+- an operation that inherits the document-level `security` gets that requirement spelled out
+  on itself (CORS preflights aside). API Gateway authorizes per method and has been documented
+  not to apply a document-level `security` on import; spelled out, the requirement is enforced
+  whatever the importer does, and the contract means what it meant under OpenAPI's rules.
 
 Everything else (paths, methods, parameters, schemas, responses, validators, gateway responses,
 security requirements, IAM and API-key schemes, non-Lambda integrations) is carried over as is;
@@ -30,6 +34,7 @@ from shared.openapi import (
     authorizer_targets,
     document_method,
     function_name_from_uri,
+    is_cors_preflight,
     iter_operations,
     unsecured_operations,
 )
@@ -101,10 +106,28 @@ def production_contract(
         known = ", ".join(sorted(function_invoke_arns)) or "none"
         raise ContractError(path, f"no production invoke ARN for the dev function of {listed} (known: {known})")
 
+    _spell_out_inherited_security(dev_doc, doc)
     info = doc.get("info")
     doc["info"] = {**(info if isinstance(info, dict) else {}), "title": api_name}
     doc.pop("servers", None)
     return doc
+
+
+def _spell_out_inherited_security(dev_doc: Mapping[str, Any], doc: dict[str, Any]) -> None:
+    """Copy the document-level `security` onto every operation that inherits it.
+
+    API Gateway applies authorization per method and has been documented not to apply a
+    document-level `security` on import, which would serve an inheriting operation open. Spelled
+    out per operation, the requirement is enforced either way and the contract means exactly what
+    it meant under OpenAPI's own inheritance rule. A CORS preflight is left alone: browsers send it
+    without credentials.
+    """
+    top_level = dev_doc.get("security")
+    if not isinstance(top_level, list):
+        return
+    for op in iter_operations(dev_doc):
+        if "security" not in op.spec and not is_cors_preflight(op):
+            doc["paths"][op.path][document_method(op.method)]["security"] = json.loads(json.dumps(top_level))
 
 
 def _invoke_arn(invoke_arn: str, dev_name: str, region: str, where: str) -> str:
