@@ -104,6 +104,43 @@ test('a lookup failure is an error, never an Allow, and hides internals', async 
   }
 });
 
-test('a malformed methodArn is refused', async () => {
-  await assert.rejects(authorize(requestEvent({ Authorization: `Bearer ${ACTIVE_KEY}` }, 'not-an-arn'), lambdaContext()));
+test('the Authorization scheme is case-insensitive and may be followed by several spaces (RFC 9110)', async () => {
+  for (const header of [`bearer ${ACTIVE_KEY}`, `BEARER ${ACTIVE_KEY}`, `BeArEr   ${ACTIVE_KEY}`]) {
+    const result = await authorize(requestEvent({ Authorization: header }), lambdaContext());
+    assertPolicy(result, 'Allow', 'merchant_active');
+  }
+  for (const header of [`Basic ${ACTIVE_KEY}`, `Bearer${ACTIVE_KEY}`, `xbearer ${ACTIVE_KEY}`]) {
+    await assert.rejects(authorize(requestEvent({ Authorization: header }), lambdaContext()), /Unauthorized/);
+  }
+});
+
+test('a methodArn that is not concrete is denied, never allowed on a wildcard', async () => {
+  const valid = 'arn:aws:execute-api:eu-west-1:123456789012:abc123def4/prod/GET/payments/pay_1';
+  for (const methodArn of [
+    null,
+    '',
+    'not-an-arn',
+    'arn:aws:execute-api:*:123456789012:abc123def4/prod/GET/payments',
+    'arn:aws:execute-api:eu-west-1:*:abc123def4/prod/GET/payments',
+    'arn:aws:execute-api:eu-west-1:123456789012:*/prod/GET/payments',
+    'arn:aws:execute-api:eu-west-1:123456789012:abc123def4/*/GET/payments',
+    'arn:aws:execute-api:eu-west-1:123456789012:abc123def4/prod',
+    'arn:aws:execute-api::123456789012:abc123def4/prod/GET/payments',
+    'arn:aws:execute-api:eu-west-1:12345678901:abc123def4/prod/GET/payments',
+    'arn:aws:s3:eu-west-1:123456789012:abc123def4/prod/GET/payments',
+    `${valid}\n`,
+    `${valid.replace('abc123def4', 'abc123def4/x')}`.replace('/prod/', '/*/'),
+  ]) {
+    const result = await authorize(requestEvent({ Authorization: `Bearer ${ACTIVE_KEY}` }, methodArn), lambdaContext());
+    assert.deepEqual(result.policyDocument.Statement, [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: '*' }], String(methodArn));
+    assert.equal(result.context, undefined);
+  }
+});
+
+test('the Allow resource is rebuilt from the parsed parts only', async () => {
+  const result = await authorize(requestEvent(
+    { Authorization: `Bearer ${ACTIVE_KEY}` },
+    'arn:aws-cn:execute-api:cn-north-1:210987654321:zyx987wvu6/live_2/POST/payments/x/refunds',
+  ), lambdaContext());
+  assert.equal(result.policyDocument.Statement[0].Resource, 'arn:aws-cn:execute-api:cn-north-1:210987654321:zyx987wvu6/live_2/*/*');
 });

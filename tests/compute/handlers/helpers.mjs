@@ -1,10 +1,11 @@
 // Test harness: a private moto_server on loopback (one per test file, i.e. per process),
 // DynamoDB tables and the receipts bucket created from the dev inventory's schemas, and
 // builders for API Gateway proxy / authorizer events. Handlers are imported only after the
-// environment points the SDK at moto.
+// environment points the SDK at moto, and from the esbuild bundle (`make build-handlers`,
+// `build/lambda/payments`, or HANDLERS_BUNDLE_DIR): the code under test is the code deployed.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,8 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const HANDLERS_DIR = resolve(REPO_ROOT, 'stacks/compute/handlers/payments');
+export const SOURCE_DIR = resolve(REPO_ROOT, 'stacks/compute/handlers/payments');
+export const BUNDLE_DIR = resolve(process.env.HANDLERS_BUNDLE_DIR || resolve(REPO_ROOT, 'build/lambda/payments'));
 export const REGION = 'eu-west-1';
 
 const inventory = readInventory();
@@ -161,8 +163,25 @@ export function useAwsStack(setup = async () => {}) {
   return env;
 }
 
-/** Imports a handler module by file name (after the environment is set). */
-export const importHandler = (name) => import(resolve(HANDLERS_DIR, `${name}.mjs`));
+function newestSourceMtime(dir) {
+  return Math.max(...readdirSync(dir, { withFileTypes: true }).map((entry) => {
+    const path = resolve(dir, entry.name);
+    return entry.isDirectory() ? newestSourceMtime(path) : statSync(path).mtimeMs;
+  }));
+}
+
+/** The bundled handler's file; a missing or stale bundle fails loudly rather than testing old code. */
+export function bundlePath(name) {
+  const file = resolve(BUNDLE_DIR, `${name}.mjs`);
+  if (!existsSync(file)) throw new Error(`no bundle at ${file}: run \`make build-handlers\` (or set HANDLERS_BUNDLE_DIR)`);
+  if (!process.env.HANDLERS_BUNDLE_DIR && statSync(file).mtimeMs < newestSourceMtime(SOURCE_DIR)) {
+    throw new Error(`${file} is older than the handler sources: run \`make build-handlers\``);
+  }
+  return file;
+}
+
+/** Imports a bundled handler by name (after the environment is set). */
+export const importHandler = (name) => import(bundlePath(name));
 
 /** An API Gateway REST (Lambda proxy) event. */
 export function apiEvent({

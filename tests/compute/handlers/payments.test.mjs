@@ -196,7 +196,9 @@ test('card data and the Idempotency-Key never reach the logs, even at debug leve
     const event = createPaymentEvent(newMerchantId(), { amount: 100, currency: 'EUR', description: 'card 4242424242424242 cvv 123' }, 'idem-key-visible-nowhere');
     event.headers.Authorization = 'Bearer sk_live_should_not_appear';
     const { result, output } = await captureStdout(() => call(createPayment, event));
-    assert.equal(result.statusCode, 201);
+    assert.equal(result.statusCode, 400, result.body); // and the card number is refused, not stored
+    assert.equal(result.json.error.code, 'card_number_not_allowed');
+    assert.equal(result.body.includes('4242424242424242'), false);
     assert.ok(output.includes('"level":"debug"'), 'debug lines were written');
     for (const secret of ['4242424242424242', 'sk_live_should_not_appear', 'idem-key-visible-nowhere']) {
       assert.equal(output.includes(secret), false, `log contains ${secret}`);

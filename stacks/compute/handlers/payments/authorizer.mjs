@@ -1,9 +1,11 @@
-// API Gateway REQUEST authorizer. Identity source: the `Authorization` header, `Bearer <apiKey>`.
+// API Gateway REQUEST authorizer. Identity source: the `Authorization` header, `Bearer <apiKey>`
+// (scheme in any case).
 // The key is hashed (SHA-256, hex) and looked up on MERCHANTS_TABLE's `byApiKeyHash` index; only
 // a merchant whose `status` is `active` is allowed. The key itself is never logged or stored.
 //
 // API Gateway caches the result per identity source across all methods, so an Allow covers the
 // whole API (`<api>/<stage>/*/*`), not only the method of the first request. Outcomes:
+//   malformed methodArn          -> Deny (nothing is allowed on an ARN we cannot parse)
 //   missing or malformed header  -> throw 'Unauthorized' (API Gateway answers 401)
 //   unknown key / inactive       -> Deny policy            (API Gateway answers 403)
 //   active merchant              -> Allow, principalId and context.merchantId = merchantId
@@ -16,15 +18,26 @@ import { getHeader, requestIdOf, requireEnv } from './lib/http.mjs';
 import { createLogger } from './lib/log.mjs';
 
 export const API_KEY_INDEX = 'byApiKeyHash';
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,256})$/;
+// RFC 9110 §11.1: the authentication scheme is case-insensitive (`bearer` is `Bearer`); one or
+// more spaces separate it from the token.
+const BEARER = /^bearer +([A-Za-z0-9._~+/=-]{16,256})$/i;
 
-/** `arn:aws:execute-api:<region>:<acct>:<apiId>/<stage>/<verb>/<path>` -> `.../<apiId>/<stage>/*\/*`. */
+// `arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>/<verb>/<resource path>`; every
+// part concrete (no `*`, nothing missing), as API Gateway always sends it.
+const METHOD_ARN = new RegExp(
+  '^arn:(aws|aws-cn|aws-us-gov):execute-api:([a-z]{2}(?:-[a-z]+)+-[0-9]):([0-9]{12}):'
+  + '([a-z0-9]{10})/([A-Za-z0-9_-]{1,128})/([A-Z]+)/.*$',
+);
+
+/**
+ * The API-wide resource `arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>/*\/*` built
+ * from the parsed parts of a concrete methodArn, or undefined when the ARN is not one.
+ */
 export function apiWideResource(methodArn) {
-  const parts = String(methodArn || '').split('/');
-  if (parts.length < 2 || !parts[0].startsWith('arn:') || !parts[1]) {
-    throw new Error('Malformed methodArn');
-  }
-  return `${parts[0]}/${parts[1]}/*/*`;
+  const match = typeof methodArn === 'string' ? METHOD_ARN.exec(methodArn) : null;
+  if (!match) return undefined;
+  const [, partition, region, account, apiId, stage] = match;
+  return `arn:${partition}:execute-api:${region}:${account}:${apiId}/${stage}/*/*`;
 }
 
 function policy(principalId, effect, resource, context) {
@@ -52,6 +65,10 @@ export async function handler(event, context) {
 
 async function authorize(event, log) {
   const resource = apiWideResource(event?.methodArn);
+  if (resource === undefined) {
+    log.warn('methodArn is not a concrete execute-api method ARN; denying');
+    return policy('anonymous', 'Deny', '*');
+  }
 
   const header = getHeader(event, 'Authorization');
   const match = header === undefined ? null : BEARER.exec(header.trim());

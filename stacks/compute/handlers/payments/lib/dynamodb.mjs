@@ -4,8 +4,11 @@
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { traced } from './tracing.mjs';
 
-export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+// The document client shares the base client's middleware, so instrumenting the base client
+// traces every document-client command too.
+export const ddb = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
   marshallOptions: { removeUndefinedValues: true },
 });
 

@@ -18,11 +18,13 @@ const MERCHANT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** A failure the caller can act on: rendered as-is (status, snake_case code, message). */
 export class HttpError extends Error {
-  constructor(statusCode, code, message) {
+  /** `retryable`: the same request may succeed later, so idempotency must not store this answer. */
+  constructor(statusCode, code, message, { retryable = false } = {}) {
     super(message);
     this.name = 'HttpError';
     this.statusCode = statusCode;
     this.code = code;
+    this.retryable = retryable;
   }
 }
 
@@ -52,7 +54,79 @@ export function getHeader(event, name) {
   return undefined;
 }
 
-/** Parses the body as a JSON object; anything else is a 400 naming the problem. */
+/** Longest piece of client input an error message may quote; the rest is elided. */
+export const MAX_ECHO_LENGTH = 64;
+
+/** Client input quoted in an error message, bounded (a 100 KB field name must not come back whole). */
+export function echo(value) {
+  const text = String(value);
+  return text.length <= MAX_ECHO_LENGTH ? text : `${text.slice(0, MAX_ECHO_LENGTH)}... (${text.length} characters)`;
+}
+
+/**
+ * A JSON number whose text is not a plain integer that a double holds exactly (`1.0`, `1e3`,
+ * `4.9999999999999999`, `12345678901234567890`). JSON.parse would have rounded it; keeping the
+ * text lets validation refuse it instead of accepting a different amount than the one sent.
+ */
+export class InexactNumber {
+  constructor(source) {
+    this.source = source;
+  }
+
+  toJSON() {
+    return this.source;
+  }
+}
+
+const PLAIN_INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+
+// `context.source` (JSON.parse source text access) is the number exactly as the client wrote it.
+function keepNumberText(_key, value, context) {
+  if (typeof value !== 'number') return value;
+  const source = context?.source;
+  if (typeof source !== 'string') throw new Error('JSON.parse source text access is unavailable (Node.js 22+ required)');
+  return PLAIN_INTEGER.test(source) && Number.isSafeInteger(value) ? value : new InexactNumber(source);
+}
+
+/**
+ * The first key that occurs twice in one object of `text` (already known to be valid JSON), or
+ * undefined. Keys are compared decoded, so `"amount"` and `"\u0061mount"` are the same key.
+ */
+export function findDuplicateKey(text) {
+  const stack = []; // one entry per open container: a Set of keys for objects, null for arrays
+  let expectKey = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i];
+    if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top) {
+        const key = JSON.parse(text.slice(i, end + 1));
+        if (top.has(key)) return key;
+        top.add(key);
+        expectKey = false;
+      }
+      i = end;
+    } else if (ch === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (ch === '[') {
+      stack.push(null);
+    } else if (ch === '}' || ch === ']') {
+      stack.pop();
+    } else if (ch === ',') {
+      expectKey = Boolean(stack[stack.length - 1]);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses the body as a JSON object; anything else is a 400 naming the problem. Numbers that are
+ * not exact integers come back as InexactNumber, and a key given twice in one object is refused:
+ * a proxy or WAF in front of us may read the first value where JSON.parse keeps the last.
+ */
 export function parseJsonObjectBody(event) {
   let raw = event?.body;
   if (raw === null || raw === undefined || raw === '') {
@@ -61,12 +135,17 @@ export function parseJsonObjectBody(event) {
   if (event.isBase64Encoded) raw = Buffer.from(raw, 'base64').toString('utf8');
   let parsed;
   try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw badRequest('invalid_json', 'Request body is not valid JSON.');
+    parsed = JSON.parse(raw, keepNumberText);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw badRequest('invalid_json', 'Request body is not valid JSON.');
+    throw error;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw badRequest('invalid_body', 'Request body must be a JSON object.');
+  }
+  const duplicate = findDuplicateKey(raw);
+  if (duplicate !== undefined) {
+    throw badRequest('duplicate_field', `Field '${echo(duplicate)}' appears more than once; send each field once.`);
   }
   return parsed;
 }

@@ -58,7 +58,7 @@ const inProgress = () => new HttpError(409, 'idempotency_request_in_progress',
  * @param {object} args.request          everything that identifies the request (hashed)
  * @param {() => string} args.newResourceId  id generator for the resource the operation creates
  * @param {(resourceId: string) => Promise<{statusCode: number, body: object}>} args.execute
- *        may throw HttpError: that 4xx response is stored and replayed like a success
+ *        may throw HttpError: that 4xx response is stored and replayed like a success (unless `retryable`)
  * @param {(error: HttpError) => {statusCode: number, body: object}} args.renderError
  * @param {object} args.log
  * @param {object} [args.context]        the Lambda context (lock duration follows its remaining time)
@@ -79,7 +79,7 @@ export async function withIdempotency({
   try {
     result = await execute(resourceId);
   } catch (error) {
-    if (!(error instanceof HttpError)) {
+    if (!(error instanceof HttpError) || error.retryable) {
       await releaseLock({ table, idempotencyKey, lockToken, log });
       throw error;
     }

@@ -10,7 +10,11 @@ import { HttpError, requireEnv } from './http.mjs';
 const PAYMENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export const newPaymentId = () => `pay_${randomUUID().replace(/-/g, '')}`;
-export const newRefundId = () => `re_${randomUUID().replace(/-/g, '')}`;
+export const newRefundId = () => `ref_${randomUUID().replace(/-/g, '')}`; // the contract's `^ref_...`
+
+/** Refunds are their own items in the same table, keyed so no payment id can ever address one. */
+export const REFUND_RECORD_TYPE = 'refund';
+export const refundItemKey = (refundId) => `refund#${refundId}`;
 
 export const paymentNotFound = () => new HttpError(404, 'payment_not_found', 'Payment not found.');
 
@@ -20,9 +24,13 @@ export function paymentStatus(amount, refundedAmount) {
   return refundedAmount > 0 ? 'partially_refunded' : 'succeeded';
 }
 
-/** Public Payment JSON from a table item (internal attributes are not exposed). */
+/**
+ * Public Payment JSON from a table item (internal attributes are not exposed). Records written
+ * before `refundedAmount`/`status` existed read as their natural defaults: nothing refunded, and
+ * the status that follows from the amounts.
+ */
 export function toPayment(item) {
-  const refundedAmount = Number(item.refundedAmount || 0);
+  const refundedAmount = Number(item.refundedAmount ?? 0);
   const payment = {
     paymentId: item.transactionId,
     merchantId: item.merchantId,
@@ -47,6 +55,6 @@ export async function getOwnedPaymentItem(merchantId, paymentId) {
     Key: { transactionId: paymentId },
     ConsistentRead: true,
   }));
-  if (!Item || Item.merchantId !== merchantId) throw paymentNotFound();
+  if (!Item || Item.merchantId !== merchantId || Item.recordType === REFUND_RECORD_TYPE) throw paymentNotFound();
   return Item;
 }

@@ -4,7 +4,8 @@
 // (moto in tests) path-style addressing is needed because `<bucket>.127.0.0.1` does not resolve.
 
 import { S3Client } from '@aws-sdk/client-s3';
+import { traced } from './tracing.mjs';
 
 const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
 
-export const s3 = new S3Client(customEndpoint ? { forcePathStyle: true } : {});
+export const s3 = traced(new S3Client(customEndpoint ? { forcePathStyle: true } : {}));

@@ -1,8 +1,9 @@
 // Request validation. Every 4xx names the offending field; bodies with unknown fields are
 // rejected so a typo (`ammount`) or a smuggled field (`merchantId`) never passes silently.
 
-import { badRequest, getHeader } from './http.mjs';
+import { InexactNumber, badRequest, echo, getHeader } from './http.mjs';
 import { isCurrencyCode } from './currencies.mjs';
+import { containsCardNumber } from './pan.mjs';
 
 export const MAX_AMOUNT = 99_999_999_999; // minor units; 11 digits, below any card-number length
 export const MAX_TEXT_LENGTH = 256;
@@ -11,7 +12,7 @@ const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/; // printable ASCII
 function rejectUnknownFields(body, allowed) {
   for (const field of Object.keys(body)) {
     if (!allowed.includes(field)) {
-      throw badRequest('unknown_field', `Field '${field}' is not allowed. Allowed fields: ${allowed.join(', ')}.`);
+      throw badRequest('unknown_field', `Field '${echo(field)}' is not allowed. Allowed fields: ${allowed.join(', ')}.`);
     }
   }
 }
@@ -19,6 +20,10 @@ function rejectUnknownFields(body, allowed) {
 function requireAmount(body, field = 'amount') {
   if (!(field in body)) throw badRequest('missing_field', `Field '${field}' is required.`);
   const value = body[field];
+  if (value instanceof InexactNumber) {
+    throw badRequest('invalid_field',
+      `Field '${field}' must be an integer amount in minor units written without fraction or exponent (e.g. 1050 for 10.50).`);
+  }
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw badRequest('invalid_field', `Field '${field}' must be an integer amount in minor units (e.g. 1050 for 10.50).`);
   }
@@ -34,6 +39,10 @@ function optionalText(body, field) {
   if (typeof value !== 'string') throw badRequest('invalid_field', `Field '${field}' must be a string.`);
   if (value.length > MAX_TEXT_LENGTH) {
     throw badRequest('invalid_field', `Field '${field}' must be at most ${MAX_TEXT_LENGTH} characters.`);
+  }
+  if (containsCardNumber(value)) {
+    throw badRequest('card_number_not_allowed',
+      `Field '${field}' appears to contain a card number; card numbers must never be sent in free text.`);
   }
   return value;
 }
@@ -66,6 +75,9 @@ export function requireIdempotencyKey(event) {
   }
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw badRequest('invalid_idempotency_key', "Header 'Idempotency-Key' must be 1 to 255 printable ASCII characters.");
+  }
+  if (containsCardNumber(key)) { // the key is stored in the idempotency table
+    throw badRequest('card_number_not_allowed', "Header 'Idempotency-Key' appears to contain a card number; use a random key.");
   }
   return key;
 }

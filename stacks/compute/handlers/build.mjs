@@ -1,0 +1,69 @@
+// Bundles each handler with everything it imports (its lib/ modules, the AWS SDK v3 clients, the
+// X-Ray SDK) into one self-contained, minified ES module per handler, so the function runs the
+// exact code the tests ran rather than whatever SDK the Lambda runtime happens to ship.
+//
+//   node stacks/compute/handlers/build.mjs [--source DIR] [--out DIR] [--target nodeNN]
+//
+// Defaults: source `payments/` beside this file, out `build/lambda/payments` under the repository,
+// target the running Node.js major. The Python packaging runs this with the configured runtime's
+// target and zips the output; `make build-handlers` does the same for the tests.
+//
+// Reproducible: esbuild is pinned (package.json), output carries no path, time or machine detail
+// (comments are dropped by minification), and entries are processed in sorted order, so the same
+// source, lock file and target give the same bytes.
+
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = resolve(HERE, '../../..');
+
+// The SDKs are partly CommonJS; in an ES module bundle their `require` of Node built-ins needs a
+// real `require`, which ESM does not define.
+const REQUIRE_SHIM = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/** The handler entry points: every top-level `.mjs` of the source folder, sorted. */
+export function entryPoints(source) {
+  return readdirSync(source).filter((name) => name.endsWith('.mjs')).sort().map((name) => join(source, name));
+}
+
+/** Bundles every handler of `source` into `out` (replaced as a whole, never left half-written). */
+export async function bundleHandlers({ source = join(HERE, 'payments'), out = join(REPO_ROOT, 'build/lambda/payments'), target } = {}) {
+  const nodeTarget = target || `node${process.versions.node.split('.')[0]}`;
+  if (!/^node\d+$/.test(nodeTarget)) throw new Error(`--target must look like node24, got ${nodeTarget}`);
+  const partial = `${out}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(dirname(out), { recursive: true });
+  await build({
+    entryPoints: entryPoints(resolve(source)),
+    outdir: partial,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: nodeTarget,
+    minify: true,
+    treeShaking: true,
+    legalComments: 'none',
+    charset: 'utf8',
+    banner: { js: REQUIRE_SHIM },
+    // A copied source folder (tests build from tmp copies) still resolves the pinned packages.
+    nodePaths: [join(REPO_ROOT, 'node_modules')],
+    absWorkingDir: REPO_ROOT,
+    logLevel: 'warning',
+  });
+  rmSync(out, { recursive: true, force: true });
+  renameSync(partial, out);
+  return out;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { source: { type: 'string' }, out: { type: 'string' }, target: { type: 'string' } } });
+  const out = await bundleHandlers({
+    source: values.source && resolve(values.source), out: values.out && resolve(values.out), target: values.target,
+  });
+  process.stdout.write(`${out}\n`);
+}
