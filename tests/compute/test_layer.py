@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from payments_compute.packaging import build_zip
+from payments_compute.packaging import build_artifact, build_root, build_zip
 from payments_tools.harness import LayerRun, run_layer
 from shared.errors import ConfigError
 from shared.outputs import Compute, Data, Foundation
@@ -29,8 +29,8 @@ def functions_by_dev_name(run: LayerRun) -> dict[str, dict[str, Any]]:
 
 
 def package_of(code_path: Path) -> tuple[str, str]:
-    """(S3 key, base64 sha256) the package of `code_path` must have."""
-    data = build_zip(code_path)
+    """(S3 key, base64 sha256) the package of `code_path` must have: the zip of its nodejs24.x bundle."""
+    data = build_zip(build_artifact(code_path, build_root(REPO) / "artifacts", "node24").bundle)
     return f"functions/{hashlib.sha256(data).hexdigest()}.zip", base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
@@ -74,11 +74,12 @@ def test_the_minimum_memory_is_configurable(upstream: Upstream) -> None:
     assert {f["memorySize"] for f in functions_by_dev_name(run).values()} == {1024}
 
 
-def test_every_function_runs_the_spec_runtime_and_the_deploy_warns_it_is_deprecated(
+def test_every_function_runs_the_configured_runtime_and_a_deprecated_one_warns(
     upstream: Upstream, caplog: pytest.LogCaptureFixture
 ) -> None:
+    assert {f["runtime"] for f in functions_by_dev_name(run_layer("compute", upstream=upstream)).values()} == {"nodejs24.x"}
     with caplog.at_level(logging.WARNING):
-        run = run_layer("compute", upstream=upstream)
+        run = run_layer("compute", upstream=upstream, config={"compute": {"runtime": "nodejs18.x"}})
     assert {f["runtime"] for f in functions_by_dev_name(run).values()} == {"nodejs18.x"}
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "nodejs18.x" in r.getMessage()]
     assert len(warnings) == 1
@@ -188,7 +189,11 @@ def test_changed_code_gets_a_new_package_only_for_its_functions(
     config = {"inventoryFile": write_inventory(rich_inventory)}
     before = functions_by_dev_name(run_layer("compute", upstream=make_upstream(rich_inventory), config=config))
     handler = Path(rich_inventory["lambdaFunctions"][-1]["CodePath"]) / "webhook.mjs"
+    # A comment is not deployed code: the bundle, hence the package, stays the same.
     handler.write_text(handler.read_text() + "// changed\n")
+    commented = functions_by_dev_name(run_layer("compute", upstream=make_upstream(rich_inventory), config=config))
+    assert commented["payments-webhook-dev"]["s3Key"] == before["payments-webhook-dev"]["s3Key"]
+    handler.write_text(handler.read_text().replace("202", "203"))
     after = functions_by_dev_name(run_layer("compute", upstream=make_upstream(rich_inventory), config=config))
     for dev in ("payments-reporting-dev", "payments-webhook-dev"):
         assert after[dev]["s3Key"] != before[dev]["s3Key"]

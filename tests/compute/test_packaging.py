@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import os
+import re
 import shutil
 import stat
 import zipfile
@@ -13,12 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from payments_compute import packaging
 from payments_compute.packaging import (
     ZIP_EPOCH,
     artifact_key,
     build_artifact,
     build_zip,
+    bundle_digest,
     is_excluded,
+    node_target,
     source_files,
 )
 from shared.errors import ConfigError
@@ -134,18 +138,78 @@ def test_renaming_a_file_changes_the_hash(source: Path) -> None:
     assert sha(build_zip(source)) != before
 
 
+REPO = Path(__file__).resolve().parents[2]
+HANDLERS = REPO / "stacks" / "compute" / "handlers" / "payments"
+HANDLER_NAMES = ["authorizer.mjs", "generate-receipt.mjs", "get-payment.mjs", "process-payment.mjs", "refund-payment.mjs"]
+
+
 def test_artifact_is_written_content_addressed(source: Path, tmp_path: Path) -> None:
     build_dir = tmp_path / "build" / "artifacts"
-    artifact = build_artifact(source, build_dir)
+    artifact = build_artifact(source, build_dir, "node24")
     data = artifact.path.read_bytes()
     assert artifact.path == build_dir / f"{sha(data)}.zip"
     assert artifact.sha256 == sha(data)
     assert artifact.size == len(data)
     assert artifact.key == f"functions/{artifact.sha256}.zip" == artifact_key(artifact.sha256)
     assert base64.b64decode(artifact.source_code_hash) == hashlib.sha256(data).digest()
-    again = build_artifact(source, build_dir)
+    again = build_artifact(source, build_dir, "node24")
     assert again == artifact
-    assert sorted(p.name for p in build_dir.iterdir()) == [artifact.path.name]
+    assert sorted(p.name for p in build_dir.iterdir()) == [artifact.path.name, "bundles"]
+    assert artifact.bundle == build_dir / "bundles" / bundle_digest(source, "node24")
+
+
+OPTIONAL_REQUIRES = {"@aws-sdk/signature-v4-crt", "@aws-sdk/signature-v4a"}
+"""Looked up by the SDK only for SigV4a signing (multi-region access points), never by these handlers."""
+
+
+def test_the_package_is_the_bundle_one_self_contained_module_per_handler(tmp_path: Path) -> None:
+    artifact = build_artifact(HANDLERS, tmp_path / "artifacts", "node24")
+    with zipfile.ZipFile(artifact.path) as archive:
+        assert archive.namelist() == HANDLER_NAMES  # no lib/, no node_modules: everything is inside each file
+        for name in HANDLER_NAMES:
+            code = archive.read(name).decode()
+            imported = set(re.findall(r"""(?:\bfrom\s*|\brequire\()["']([^"']+)["']""", code))
+            outside = {m for m in imported if not m.startswith("node:")} - OPTIONAL_REQUIRES
+            assert outside == set(), f"{name} still imports {outside} at run time"
+            assert "XRaySDKInstrumentation" in code, f"{name}: SDK clients not instrumented for X-Ray"
+            assert str(REPO) not in code and str(tmp_path) not in code  # no machine path in the deployed bytes
+
+
+def test_bundling_twice_from_different_places_gives_the_same_bytes(tmp_path: Path) -> None:
+    first = tmp_path / "clone-a" / "payments"
+    second = tmp_path / "elsewhere" / "clone-b" / "payments"
+    shutil.copytree(HANDLERS, first)
+    shutil.copytree(HANDLERS, second)
+    for path in second.rglob("*"):
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    a = build_artifact(first, tmp_path / "build-a", "node24")
+    b = build_artifact(second, tmp_path / "build-b", "node24")
+    assert a.bundle != b.bundle.parent  # two independent bundles, not one cached
+    assert a.path.read_bytes() == b.path.read_bytes()
+    assert a.key == b.key
+
+
+def test_the_bundle_follows_the_runtime_and_the_code(source: Path, tmp_path: Path) -> None:
+    assert node_target("nodejs24.x") == "node24"
+    assert node_target("nodejs22.x") == "node22"
+    with pytest.raises(ConfigError, match=r"compute.runtime: 'python3.12' is not a Node.js runtime"):
+        node_target("python3.12")
+    assert bundle_digest(source, "node24") != bundle_digest(source, "node22")
+    before = bundle_digest(source, "node24")
+    (source / "index.mjs").write_text("export const handler = async () => ({ statusCode: 201 });\n")
+    assert bundle_digest(source, "node24") != before
+
+
+def test_a_source_that_does_not_bundle_is_refused_with_the_reason(source: Path, tmp_path: Path) -> None:
+    (source / "index.mjs").write_text("import { nothing } from './lib/missing.mjs';\nexport const handler = nothing;\n")
+    with pytest.raises(ConfigError, match=r"CodePath: bundling .* failed[\s\S]*missing\.mjs"):
+        build_artifact(source, tmp_path / "artifacts", "node24")
+
+
+def test_without_nodejs_the_build_says_what_to_install(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(packaging.shutil, "which", lambda _name: None)
+    with pytest.raises(ConfigError, match=r"Node.js is needed to bundle the handlers"):
+        build_artifact(source, tmp_path / "artifacts", "node24")
 
 
 def test_an_empty_folder_is_refused(tmp_path: Path) -> None:

@@ -23,7 +23,9 @@ class FunctionArtifactsArgs:
     kms_key_arn: pulumi.Input[str]
     """The data key; every package is stored SSE-KMS with it."""
     build_dir: Path
-    """Where zips are written before upload (`build/artifacts` under the repository root)."""
+    """Where bundles and zips are written before upload (`build/artifacts` under the repository root)."""
+    node_target: str
+    """esbuild target matching the functions' runtime (`node24` for `nodejs24.x`)."""
     provider: aws.Provider
     """The production provider (eu-west-1, default tags)."""
 
@@ -46,7 +48,7 @@ class FunctionArtifacts(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FunctionArtifactsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("payments:compute:Artifacts", name, None, opts)
-        by_folder = {path: build_artifact(path, args.build_dir) for path in sorted(set(args.code_paths.values()))}
+        by_folder = {path: build_artifact(path, args.build_dir, args.node_target) for path in sorted(set(args.code_paths.values()))}
         self.artifacts = {dev: by_folder[path] for dev, path in args.code_paths.items()}
         uploads: dict[str, aws.s3.BucketObjectv2] = {}
         for artifact in sorted(by_folder.values(), key=lambda a: a.sha256):

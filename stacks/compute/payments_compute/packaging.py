@@ -1,4 +1,11 @@
-"""Reproducible deployment packages: the same source folder always zips to the same bytes.
+"""Reproducible deployment packages: the same source folder always gives the same zip bytes.
+
+What is zipped is the esbuild bundle of the source (`handlers/build.mjs`): one self-contained ES
+module per handler with the AWS SDK clients it uses, so the function runs the SDK the tests ran,
+not whichever one the Lambda runtime ships. The bundle is built when the compute program runs
+(`make plan`, preview, up), which therefore needs Node.js and the root package.json's
+`dependencies` installed (`npm ci`); it is cached under `<build dir>/bundles/<digest of its
+inputs>`, so an unchanged source is bundled once.
 
 A zip records each entry's timestamp, permissions and order, so a naive archive of an
 unchanged folder differs after a `git clone`, a `touch` or a copy to another machine. Every
@@ -14,7 +21,10 @@ import base64
 import hashlib
 import io
 import os
+import re
+import shutil
 import stat
+import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +46,10 @@ EXCLUDED_FILES = frozenset({"package-lock.json"})
 """Files that only matter to a developer's machine."""
 EXCLUDED_SUFFIXES = (".md",)
 """Documentation is not code."""
+BUNDLER = Path(__file__).resolve().parents[1] / "handlers" / "build.mjs"
+"""The esbuild script (pinned esbuild from the root package.json) that bundles a handler folder."""
+BUILD_DIR_VARIABLE = "PAYMENTS_BUILD_DIR"
+"""Where packages are built instead of `<repo>/build` (the tests point it at a temporary folder)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +57,9 @@ class Artifact:
     """One built deployment package, identified by its content."""
 
     source: Path
-    """The folder the package was built from."""
+    """The source folder the package was bundled from."""
+    bundle: Path
+    """The bundle that was zipped: one self-contained `<handler>.mjs` per top-level module of `source`."""
     path: Path
     """Where the zip was written (`<build dir>/<sha256>.zip`), the file Pulumi uploads."""
     sha256: str
@@ -109,14 +125,59 @@ def build_zip(root: Path) -> bytes:
     return buffer.getvalue()
 
 
+def node_target(runtime: str) -> str:
+    """esbuild's target for a Lambda runtime: `nodejs24.x` -> `node24`, so the bundle uses what that Node.js has."""
+    match = re.fullmatch(r"nodejs(\d+)\.x", runtime)
+    if not match:
+        raise ConfigError("compute.runtime", f"{runtime!r} is not a Node.js runtime (nodejs<major>.x)")
+    return f"node{match.group(1)}"
+
+
+def build_root(repo_root: Path) -> Path:
+    """`<repo>/build`, or the folder named by PAYMENTS_BUILD_DIR (tests, CI caches)."""
+    return Path(os.environ.get(BUILD_DIR_VARIABLE) or repo_root / "build")
+
+
+def bundle_digest(source: Path, target: str) -> str:
+    """SHA-256 of everything the bundle depends on: the source files, the bundler, the lock file, the target.
+
+    The lock file pins esbuild and the SDK versions; any change to any input gives a new digest,
+    hence a fresh bundle, while an unchanged input reuses the cached one.
+    """
+    digest = hashlib.sha256(f"target={target}\n".encode())
+    lock = BUNDLER.parents[3] / "package-lock.json"
+    for label, path in [("bundler", BUNDLER), ("lock", lock)]:
+        digest.update(f"{label}\n".encode() + (path.read_bytes() if path.is_file() else b"") + b"\n")
+    for relative in source_files(source):
+        digest.update(f"file {relative.as_posix()}\n".encode() + (source / relative).read_bytes() + b"\n")
+    return digest.hexdigest()
+
+
+def bundle_handlers(source: Path, out: Path, target: str) -> Path:
+    """Run the esbuild script over `source` into `out`; a missing Node.js or build failure names the fix."""
+    node = shutil.which("node")
+    if node is None:
+        raise ConfigError("CodePath", "Node.js is needed to bundle the handlers (esbuild): install it and run `npm ci`")
+    result = subprocess.run(
+        [node, str(BUNDLER), "--source", str(source), "--out", str(out), "--target", target],
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise ConfigError("CodePath", f"bundling {source} failed (run `npm ci` if esbuild is missing):\n{result.stderr.strip()}")
+    return out
+
+
 def artifact_key(sha256: str) -> str:
     """`functions/<sha256>.zip`: functions whose code folders zip to the same bytes share one object."""
     return f"{ARTIFACT_PREFIX}/{sha256}.zip"
 
 
-def build_artifact(source: Path, build_dir: Path) -> Artifact:
-    """Build the package of `source` and write it to `<build_dir>/<sha256>.zip` (rewritten only when absent or different)."""
-    data = build_zip(source)
+def build_artifact(source: Path, build_dir: Path, target: str) -> Artifact:
+    """Bundle `source` for `target` (cached in `<build_dir>/bundles/`), zip the bundle to `<build_dir>/<sha256>.zip`."""
+    bundle = build_dir / "bundles" / bundle_digest(source, target)
+    if not bundle.is_dir():
+        bundle_handlers(source, bundle, target)
+    data = build_zip(bundle)
     digest = hashlib.sha256(data).hexdigest()
     build_dir.mkdir(parents=True, exist_ok=True)
     path = build_dir / f"{digest}.zip"
@@ -124,4 +185,4 @@ def build_artifact(source: Path, build_dir: Path) -> Artifact:
         partial = path.with_suffix(".zip.partial")
         partial.write_bytes(data)
         partial.replace(path)  # atomic: a concurrent reader never sees half a zip
-    return Artifact(source=source, path=path, sha256=digest, size=len(data))
+    return Artifact(source=source, bundle=bundle, path=path, sha256=digest, size=len(data))
