@@ -14,13 +14,16 @@ REVERSED := observability edge compute data foundation
 # otherwise; no Pulumi Cloud account is needed. The passphrase comes from the environment.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help setup test test-python test-node lint plan validate-dev export-dev-inventory report bench \
+.PHONY: help setup node-runtime build-handlers test test-python test-node lint plan validate-dev export-dev-inventory report bench \
         deploy-all destroy-all check-cli $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS))
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z%_$$(), -]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\(addprefix ([a-z]+)-,\$$\(LAYERS\)\): [a-z]+-%/\1-<layer>/; s/:.*## /\t/' | expand -t 26
 
-setup: $(VENV)/.installed node_modules/.installed ## create .venv from pinned requirements and install the Node test dependencies
+# The Node.js the handler tests run on: the configured Lambda runtime's major (payments_tools.node_runtime).
+NODE_RUNTIME := $(PY) -m payments_tools.node_runtime
+
+setup: $(VENV)/.installed node_modules/.installed node-runtime ## create .venv, install the npm packages and the runtime's Node.js
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +36,20 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+node-runtime: $(VENV)/.installed ## install the Node.js of compute.runtime (e.g. 24 for nodejs24.x) from npm into .node/
+	@$(NODE_RUNTIME) install >/dev/null
+
+build-handlers: setup ## bundle every handler with esbuild into build/lambda/payments (what the Node tests import)
+	"$$($(NODE_RUNTIME) path)" stacks/compute/handlers/build.mjs --out build/lambda/payments --target node$$($(NODE_RUNTIME) major) >/dev/null
+
 test: test-python test-node ## run the whole suite (Python, then the Node.js handlers against emulated AWS)
 
 test-python: setup
 	$(VENV)/bin/pytest
 
-test-node: setup
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server npm test
+test-node: setup build-handlers
+	NODE="$$($(NODE_RUNTIME) path)" && MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server PAYMENTS_NODE_MAJOR=$$($(NODE_RUNTIME) major) \
+		"$$NODE" --test tests/compute/handlers/*.test.mjs
 
 lint: setup ## ruff and mypy over every Python file
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -71,11 +72,13 @@ def bench_plan(repo_root: Path) -> None:
 
 
 def bench_zip_sizes(repo_root: Path) -> None:
-    """Each function's deployment package, built by the compute layer's own packager."""
-    section("deployment package size per function")
+    """Each function's deployment package, built by the compute layer's own packager: bundled (deployed) vs source only."""
+    section("deployment package size per function (bundled = what is deployed; unbundled = source only, SDK from the runtime)")
     try:
         packaging = importlib.import_module(PACKAGING_MODULE)
         build_zip: Callable[[Path], bytes] = packaging.build_zip
+        build_artifact: Callable[[Path, Path, str], Any] = packaging.build_artifact
+        node_target: Callable[[str], str] = packaging.node_target
     except (ImportError, AttributeError) as exc:
         skipped(f"{PACKAGING_MODULE}.build_zip is not available ({exc})")
         return
@@ -85,18 +88,37 @@ def bench_zip_sizes(repo_root: Path) -> None:
     except Exception as exc:
         skipped(f"the inventory cannot be loaded: {exc}")
         return
-    sizes: dict[Path, int] = {}
-    for function in inventory.functions:
-        if function.code_path not in sizes:
-            try:
-                sizes[function.code_path] = len(build_zip(function.code_path))
-            except Exception as exc:
-                skipped(f"{function.name}: {exc}")
-                continue
-        print(f"  {function.name:<36} {sizes[function.code_path] / 1024:8.1f} KiB  ({function.code_path.relative_to(repo_root)})")
+    sizes: dict[Path, tuple[int, int | None]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for function in inventory.functions:
+            if function.code_path not in sizes:
+                try:
+                    unbundled = len(build_zip(function.code_path))
+                except Exception as exc:
+                    skipped(f"{function.name}: {exc}")
+                    continue
+                try:
+                    bundled: int | None = build_artifact(function.code_path, Path(scratch), node_target(settings.compute.runtime)).size
+                except Exception as exc:
+                    skipped(f"{function.name}: bundle: {exc}")
+                    bundled = None
+                sizes[function.code_path] = (unbundled, bundled)
+            unbundled, bundled = sizes[function.code_path]
+            shown = f"{bundled / 1024:8.1f} KiB" if bundled is not None else "     n/a    "
+            print(f"  {function.name:<36} bundled {shown}  unbundled {unbundled / 1024:8.1f} KiB")
 
 
-def _node() -> str | None:
+def _node(repo_root: Path | None = None) -> str | None:
+    """The configured runtime's Node.js when `make setup` installed it (cold starts depend on it), else PATH's."""
+    if repo_root is not None:
+        try:
+            from payments_tools.node_runtime import configured_runtime, node_binary, node_version_for
+
+            binary = node_binary(repo_root, node_version_for(configured_runtime(repo_root)))
+            if binary.is_file():
+                return str(binary)
+        except Exception:  # no pinned Node.js for this runtime: fall back to the machine's
+            pass
     return shutil.which("node")
 
 
@@ -116,14 +138,27 @@ def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> No
 
 
 def bench_cold_start(repo_root: Path) -> None:
-    section("handler cold-start initialisation (Node)")
-    node, script = _node(), repo_root / INIT_SCRIPT
+    section("handler cold-start initialisation (Node): source modules vs the deployed bundle")
+    node, script = _node(repo_root), repo_root / INIT_SCRIPT
     if node is None:
         skipped("node is not installed")
     elif not script.is_file():
         skipped(f"{INIT_SCRIPT} does not exist")
     else:
-        _run([node, str(script)], repo_root)
+        with tempfile.TemporaryDirectory() as scratch:
+            bundle = _bundle(repo_root, Path(scratch) / "bundle")
+            _run([node, str(script), "5", *([str(bundle)] if bundle else [])], repo_root)
+
+
+def _bundle(repo_root: Path, out: Path) -> Path | None:
+    """The handlers bundled as deployed, for the cold-start comparison; None (and a note) when it cannot be built."""
+    try:
+        packaging = importlib.import_module(PACKAGING_MODULE)
+        target = packaging.node_target(load_settings(repo_root).compute.runtime)
+        return Path(packaging.bundle_handlers(repo_root / HANDLERS_DIR / "payments", out, target))
+    except Exception as exc:
+        skipped(f"bundled figures: {exc}")
+        return None
 
 
 def _free_port() -> int:
