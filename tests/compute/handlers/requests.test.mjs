@@ -117,3 +117,24 @@ test('numbers that are not card numbers stay allowed in free text', async () => 
     assert.equal(res.json.description, description);
   }
 });
+
+test('odd but well-formed JSON is a 400 naming the problem, never a 500', async () => {
+  const merchantId = newMerchantId();
+  const deep = `{"amount":1,"currency":"EUR","description":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+  const nested = await call(createPayment, rawCreate(merchantId, deep));
+  assert.equal(nested.statusCode, 400, nested.body.slice(0, 200));
+  assert.equal(nested.json.error.code, 'invalid_json');
+  for (const [body, field] of [
+    ['{"amount":1,"currency":"EUR","description":"\\ud800 lone surrogate"}', 'description'],
+    ['{"amount":1,"currency":"EUR","description":"ok \\udfff"}', 'description'],
+  ]) {
+    const res = await call(createPayment, rawCreate(merchantId, body));
+    assert.equal(res.statusCode, 400, res.body);
+    assert.match(res.json.error.message, new RegExp(`'${field}' must be valid Unicode text`));
+  }
+  const payment = await call(createPayment, rawCreate(merchantId, '{"amount":100,"currency":"EUR"}'));
+  const refund = await call(refundPayment, refundEvent(merchantId, payment.json.paymentId, '{"amount":1,"reason":"\\ud83d"}'));
+  assert.equal(refund.statusCode, 400, refund.body);
+  const emoji = await call(createPayment, rawCreate(merchantId, '{"amount":1,"currency":"EUR","description":"\\ud83d\\ude00 thanks"}'));
+  assert.equal(emoji.statusCode, 201, emoji.body); // a proper surrogate pair is fine
+});

@@ -138,6 +138,8 @@ export function parseJsonObjectBody(event) {
     parsed = JSON.parse(raw, keepNumberText);
   } catch (error) {
     if (error instanceof SyntaxError) throw badRequest('invalid_json', 'Request body is not valid JSON.');
+    // Nesting deep enough to exhaust the reviver's stack: no valid request looks like that.
+    if (error instanceof RangeError) throw badRequest('invalid_json', 'Request body is nested too deeply.');
     throw error;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {

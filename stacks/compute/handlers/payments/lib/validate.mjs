@@ -37,6 +37,8 @@ function optionalText(body, field) {
   if (!(field in body) || body[field] === undefined) return undefined;
   const value = body[field];
   if (typeof value !== 'string') throw badRequest('invalid_field', `Field '${field}' must be a string.`);
+  // A lone surrogate (`"\ud800"`) is valid JSON but not Unicode text: it has no UTF-8 form, the encoding DynamoDB stores.
+  if (!value.isWellFormed()) throw badRequest('invalid_field', `Field '${field}' must be valid Unicode text.`);
   if (value.length > MAX_TEXT_LENGTH) {
     throw badRequest('invalid_field', `Field '${field}' must be at most ${MAX_TEXT_LENGTH} characters.`);
   }
