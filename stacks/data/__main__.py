@@ -10,7 +10,7 @@ import pulumi
 
 from payments_data.backup import TableBackups, TableBackupsArgs, backup_names
 from payments_data.exports import data_exports
-from payments_data.storage import SecureBucket, SecureBucketArgs, artifacts_bucket_name
+from payments_data.storage import SecureBucket, SecureBucketArgs, access_log_bucket_name, artifacts_bucket_name
 from payments_data.tables import MirroredTable, MirroredTableArgs
 from shared.devcheck import dev_session, require_dev_resources
 from shared.inventory import Table
@@ -25,9 +25,15 @@ require_dev_resources(inventory, dev_session(inventory, settings))
 foundation = ctx.upstream(Foundation.LAYER)
 data_key_arn = foundation.require(Foundation.DATA_KEY_ARN)
 
+# The access trail: server access logs of every bucket, into one bucket encrypted with the logs key.
+access_logs = SecureBucket(access_log_bucket_name(suffix), SecureBucketArgs(
+    access_log_bucket_name(suffix), foundation.require(Foundation.LOGS_KEY_ARN), settings.storage,
+    log_delivery_account=foundation.require(Foundation.ACCOUNT_ID),
+), ctx.provider)
+
 
 def bucket(name: str) -> SecureBucket:
-    return SecureBucket(name, SecureBucketArgs(name, data_key_arn, settings.storage), ctx.provider)
+    return SecureBucket(name, SecureBucketArgs(name, data_key_arn, settings.storage, access_log_bucket=access_logs.name), ctx.provider)
 
 
 def table(dev: Table) -> MirroredTable:
@@ -53,5 +59,5 @@ backups = TableBackups(
     ctx.provider,
 )
 
-for key, value in data_exports(inventory, buckets, artifacts, tables, backups).items():
+for key, value in data_exports(inventory, buckets, artifacts, tables, backups, access_logs).items():
     pulumi.export(key, value)
