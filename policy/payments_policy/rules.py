@@ -257,8 +257,8 @@ def check_runtime(typ: str, props: Mapping[str, Any], provider: Mapping[str, Any
 def check_reserved_concurrency(typ: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None = None) -> list[str]:
     """Every function reserves concurrency (at least 1; -1 means none, 0 throttles every call)."""
     if typ == FUNCTION:
-        value = props.get("reservedConcurrentExecutions")
-        if not isinstance(value, int) or value < 1:
+        value = props.get("reservedConcurrentExecutions")  # the engine passes numbers as floats
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:
             return [f"reservedConcurrentExecutions is {value if value is not None else 'unset'}, not at least 1"]
     return []
 

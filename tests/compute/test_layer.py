@@ -78,12 +78,15 @@ def test_the_minimum_memory_is_configurable(upstream: Upstream) -> None:
     assert {f["memorySize"] for f in functions_by_dev_name(run).values()} == {1024}
 
 
-def test_every_function_runs_the_spec_runtime_and_the_deploy_warns_it_is_deprecated(
+def test_every_function_runs_the_configured_runtime_and_a_deprecated_one_warns(
     upstream: Upstream, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING):
         run = run_layer("compute", upstream=upstream)
-    assert {f["runtime"] for f in functions_by_dev_name(run).values()} == {"nodejs18.x"}
+    assert {f["runtime"] for f in functions_by_dev_name(run).values()} == {"nodejs24.x"}
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING and "deprecated" in r.getMessage()]
+    with caplog.at_level(logging.WARNING):
+        run_layer("compute", upstream=upstream, config={"compute": {"runtime": "nodejs18.x"}})
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "nodejs18.x" in r.getMessage()]
     assert len(warnings) == 1
     assert "deprecated" in warnings[0] and '"runtime": "nodejs22.x"' in warnings[0]

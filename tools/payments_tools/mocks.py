@@ -182,7 +182,10 @@ class PlanMocks(pulumi.runtime.Mocks):
             return name, {"name": name, "outputs": dict(self.stack_outputs.get(name, {})), "secretOutputNames": []}
         rid, computed = computed_state(args.typ, args)
         state = {**args.inputs, **computed}
-        self.resources.append({"type": args.typ, "name": args.name, "id": rid, "inputs": dict(args.inputs), "state": state})
+        record = {"type": args.typ, "name": args.name, "id": rid, "inputs": dict(args.inputs), "state": state}
+        if args.provider:  # `<provider urn>::<provider id>`: which provider (region, default tags) the resource uses
+            record["provider"] = args.provider
+        self.resources.append(record)
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:

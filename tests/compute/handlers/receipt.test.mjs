@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import {
-  call, createPaymentEvent, importHandler, newMerchantId, paymentEvent, refundEvent, useAwsStack,
+  call, captureStdout, createPaymentEvent, importHandler, newMerchantId, paymentEvent, refundEvent, useAwsStack,
 } from './helpers.mjs';
 
 const handlers = {};
@@ -73,8 +73,9 @@ test('without DATA_KEY_ARN the call fails and no receipt is written with another
   const saved = process.env.DATA_KEY_ARN;
   delete process.env.DATA_KEY_ARN;
   try {
-    const res = await call(handlers['generate-receipt'], paymentEvent(merchantId, paymentId, '/receipt'));
+    const { result: res, output } = await captureStdout(() => call(handlers['generate-receipt'], paymentEvent(merchantId, paymentId, '/receipt')));
     assert.equal(res.statusCode, 500);
+    assert.match(output, /DATA_KEY_ARN/);
   } finally {
     process.env.DATA_KEY_ARN = saved;
   }
