@@ -83,3 +83,23 @@ def test_a_layer_not_built_yet_shows_as_empty(tmp_path):
     assert [p.layer for p in plans] == list(LAYERS)
     assert all(not p.built and not p.resources and not p.outputs for p in plans)
     assert summarise(plans[0]) == "== foundation: not built yet (no stacks/foundation/__main__.py)"
+
+
+def test_the_example_plan_passes_every_policy_of_the_pack(plans):
+    from payments_policy.records import layer_violations
+
+    assert {layer: [str(v) for v in layer_violations(p.resources)] for layer, p in plans.items()} == dict.fromkeys(LAYERS, [])
+
+
+def test_a_mandatory_violation_fails_the_plan_naming_resource_policy_and_reason(plans, capsys):
+    import copy
+
+    from payments_tools.plan import policy_check
+
+    broken = copy.deepcopy(plans["data"])
+    table = next(r for r in broken.resources if r["type"] == "aws:dynamodb/table:Table")
+    table["inputs"]["billingMode"] = "PROVISIONED"
+    assert policy_check([plans["foundation"], broken]) == 1
+    err = capsys.readouterr().err
+    assert f"data: aws:dynamodb/table:Table {table['name']}: table-on-demand: billingMode is PROVISIONED, not PAY_PER_REQUEST" in err
+    assert policy_check([plans["foundation"], plans["data"]]) == 0

@@ -172,11 +172,17 @@ def check_tags(typ: str, props: Mapping[str, Any], provider: Mapping[str, Any] |
     if typ not in TAGGABLE:
         return []
     own = props.get("tags") or {}
-    effective = {**_provider_tags(provider), **(own if isinstance(own, Mapping) else {})}
+    own = own if isinstance(own, Mapping) else {}
+    defaults = _provider_tags(provider)
+    effective = {**defaults, **own}
     wrong = [f"{k}={effective.get(k)!r} (expected {v!r})" for k, v in REQUIRED_TAG_VALUES.items() if effective.get(k) != v]
     date = effective.get("MigrationDate")
     if not (isinstance(date, str) and len(date) == 10 and date[4] == "-" and date[7] == "-" and date.replace("-", "").isdigit()):
         wrong.append(f"MigrationDate={date!r} (expected an ISO date)")
+    elif "MigrationDate" in defaults and date != defaults["MigrationDate"]:
+        wrong.append(f"MigrationDate={date!r} overrides the provider's {defaults['MigrationDate']!r}")
+    if wrong and provider is None:
+        wrong.insert(0, "no explicit aws provider, so no default_tags")
     return [f"tags: {', '.join(wrong)}"] if wrong else []
 
 
