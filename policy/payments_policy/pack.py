@@ -14,6 +14,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyPack,
     PolicyResource,
     ReportViolation,
@@ -72,9 +73,9 @@ def _stack_validator(rule: Rule) -> Callable[[StackValidationArgs, ReportViolati
     return validate
 
 
-def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
+def policies() -> list[Policy]:
     """One CrossGuard policy per rule, each described by the requirement it enforces."""
-    built: list[ResourceValidationPolicy | StackValidationPolicy] = []
+    built: list[Policy] = []
     for rule in RULES:
         level = EnforcementLevel.MANDATORY if rule.level == "mandatory" else EnforcementLevel.ADVISORY
         if rule.resource_check is not None:

@@ -144,7 +144,9 @@ def check_cmk(typ: str, props: Mapping[str, Any], provider: Mapping[str, Any] | 
     """Everything that can be encrypted is, with a customer-managed KMS key."""
     if typ == TABLE:
         sse = props.get("serverSideEncryption") or {}
-        return [] if sse.get("enabled") and _is_customer_key(sse.get("kmsKeyArn")) else ["serverSideEncryption.kmsKeyArn is not a customer-managed key"]
+        if sse.get("enabled") and _is_customer_key(sse.get("kmsKeyArn")):
+            return []
+        return ["serverSideEncryption.kmsKeyArn is not a customer-managed key"]
     if typ == BUCKET_SSE:
         rules = props.get("rules") or []
         defaults = [r.get("applyServerSideEncryptionByDefault") or {} for r in rules]
@@ -292,8 +294,11 @@ def _buckets_without(resources: Sequence[Resource], typ: str, ok: Callable[[Reso
 
 
 def check_buckets_versioned(resources: Sequence[Resource]) -> list[tuple[Resource, str]]:
-    enabled = _buckets_without(resources, BUCKET_VERSIONING, lambda v: (v.props.get("versioningConfiguration") or {}).get("status") == "Enabled")
-    return [(b, "versioning is not enabled (no BucketVersioning with status Enabled)") for b in enabled]
+    def on(v: Resource) -> bool:
+        return (v.props.get("versioningConfiguration") or {}).get("status") == "Enabled"
+
+    missing = _buckets_without(resources, BUCKET_VERSIONING, on)
+    return [(b, "versioning is not enabled (no BucketVersioning with status Enabled)") for b in missing]
 
 
 def check_buckets_lifecycle(resources: Sequence[Resource]) -> list[tuple[Resource, str]]:
@@ -323,10 +328,10 @@ def check_access_trail(resources: Sequence[Resource]) -> list[tuple[Resource, st
 
 
 def check_stage_waf(resources: Sequence[Resource]) -> list[tuple[Resource, str]]:
-    associations = _of(resources, WAF_ASSOCIATION)
+    associations = [a for a in _of(resources, WAF_ASSOCIATION) if a.props.get("webAclArn") is not None]
     return [
         (s, "no WAFv2 web ACL associated with the stage")
-        for s in _of(resources, STAGE) if not any(a.refers_to("resourceArn", s) and a.props.get("webAclArn") is not None for a in associations)
+        for s in _of(resources, STAGE) if not any(a.refers_to("resourceArn", s) for a in associations)
     ]
 
 
@@ -359,7 +364,8 @@ RULES: tuple[Rule, ...] = (
     Rule("bucket-versioning", "Every bucket is versioned.", frozenset({BUCKET}), stack_check=check_buckets_versioned),
     Rule("lifecycle-settings", "Every lifecycle configuration archives to GLACIER within 90 days, objects under 128 KB included.",
          frozenset({BUCKET_LIFECYCLE}), resource_check=check_lifecycle_settings),
-    Rule("bucket-lifecycle", "Every bucket has a compliant lifecycle configuration.", frozenset({BUCKET}), stack_check=check_buckets_lifecycle),
+    Rule("bucket-lifecycle", "Every bucket has a compliant lifecycle configuration.", frozenset({BUCKET}),
+         stack_check=check_buckets_lifecycle),
     Rule("table-pitr", "Every DynamoDB table has point-in-time recovery.", frozenset({TABLE}), resource_check=check_pitr),
     Rule("table-on-demand", "Every DynamoDB table bills on demand.", frozenset({TABLE}), resource_check=check_on_demand),
     Rule("xray-tracing", "X-Ray active tracing on every function and on the API stage.", frozenset({FUNCTION, STAGE}),

@@ -1,13 +1,14 @@
 """Compute layer: the payment handlers packaged to S3 and deployed as hardened Lambda functions."""
 
+from functools import partial
 from pathlib import Path
 
 import pulumi
 
 from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
-from payments_compute.signing import CodeSigning, CodeSigningArgs, signing_profile_name
 from payments_compute.function import PaymentFunction, PaymentFunctionArgs
-from payments_compute.rules import function_specs, production_environment, resource_name_map, runtime_deprecation, with_data_key
+from payments_compute.rules import function_environment, function_specs, resource_name_map, runtime_deprecation
+from payments_compute.signing import CodeSigning, CodeSigningArgs, signing_profile_name
 from shared.layer import start_layer
 from shared.outputs import Compute, Data, Foundation
 
@@ -37,9 +38,9 @@ functions = {
     spec.dev_name: PaymentFunction(spec.dev_name, PaymentFunctionArgs(
         spec=spec,
         role_arn=foundation.require_entry(Foundation.FUNCTION_ROLE_ARNS, spec.dev_name),
-        environment=pulumi.Output.all(names, data_key_arn).apply(lambda v, spec=spec: with_data_key(production_environment(
-            spec.dev_environment, v[0], settings.compute.environment, dev_account_id=inventory.account_id, owner=spec.dev_name,
-        ), v[1])),
+        environment=pulumi.Output.all(names, data_key_arn).apply(
+            partial(function_environment, spec, settings.compute.environment, inventory.account_id)
+        ),
         data_key_arn=data_key_arn,
         logs_key_arn=logs_key_arn,
         log_retention_days=settings.log_retention_days,

@@ -181,7 +181,8 @@ def test_every_bucket_but_the_log_bucket_logs_its_access_into_the_log_bucket(run
 
 def test_the_access_log_bucket_is_hardened_like_the_others_and_encrypted_with_the_logs_key(example_run, foundation_outputs):
     [rule] = by_bucket(example_run, ENCRYPTION)[ACCESS_LOGS]["rules"]
-    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": foundation_outputs[Foundation.LOGS_KEY_ARN]}
+    default = rule["applyServerSideEncryptionByDefault"]
+    assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": foundation_outputs[Foundation.LOGS_KEY_ARN]}
     for typ in (VERSIONING, PUBLIC_ACCESS, LIFECYCLE, POLICY):
         assert ACCESS_LOGS in by_bucket(example_run, typ), typ
     assert ACCESS_LOGS in {o for o in example_run.outputs.values() if isinstance(o, str)}

@@ -35,18 +35,21 @@ CSC = res(rules.CODE_SIGNING_CONFIG, "csc", {"policies": {"untrustedArtifactOnDe
 
 # (rule, type, compliant props, violating props, what the reason must mention)
 PER_RESOURCE = [
-    ("cmk-encryption", rules.TABLE, {"serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY}}, {"serverSideEncryption": {"enabled": True}}, "kmsKeyArn"),
+    ("cmk-encryption", rules.TABLE, {"serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY}},
+     {"serverSideEncryption": {"enabled": True}}, "kmsKeyArn"),
     ("cmk-encryption", rules.LOG_GROUP, {"kmsKeyId": KEY}, {}, "kmsKeyId"),
     ("cmk-encryption", rules.TOPIC, {"kmsMasterKeyId": KEY}, {"kmsMasterKeyId": "alias/aws/sns"}, "kmsMasterKeyId"),
     ("cmk-encryption", rules.BUCKET_SSE,
      {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}}]},
      {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}, "SSE-KMS"),
-    ("cmk-encryption", rules.BUCKET_OBJECT, {"serverSideEncryption": "aws:kms", "kmsKeyId": KEY}, {"serverSideEncryption": "aws:kms"}, "kmsKeyId"),
+    ("cmk-encryption", rules.BUCKET_OBJECT, {"serverSideEncryption": "aws:kms", "kmsKeyId": KEY},
+     {"serverSideEncryption": "aws:kms"}, "kmsKeyId"),
     ("cmk-encryption", rules.BACKUP_VAULT, {"kmsKeyArn": KEY}, {}, "kmsKeyArn"),
     ("cmk-encryption", rules.KMS_KEY, {"enableKeyRotation": True}, {"enableKeyRotation": False}, "rotation"),
     ("no-public-buckets", rules.BUCKET_PUBLIC_ACCESS,
      dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True),
-     {**dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls"), True), "restrictPublicBuckets": False}, "restrictPublicBuckets"),
+     {**dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls"), True), "restrictPublicBuckets": False},
+     "restrictPublicBuckets"),
     ("no-public-buckets", rules.BUCKET_POLICY,
      {"policy": json.dumps({"Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*"}]})},
      {"policy": json.dumps({"Statement": [{"Sid": "Open", "Effect": "Allow", "Principal": "*"}]})}, "Open"),
@@ -74,7 +77,10 @@ PER_RESOURCE = [
 ]
 
 
-@pytest.mark.parametrize(("rule", "typ", "good", "bad", "mentions"), PER_RESOURCE, ids=[f"{r}-{t.rsplit(':', 1)[-1]}-{i}" for i, (r, t, *_) in enumerate(PER_RESOURCE)])
+@pytest.mark.parametrize(
+    ("rule", "typ", "good", "bad", "mentions"), PER_RESOURCE,
+    ids=[f"{r}-{t.rsplit(':', 1)[-1]}-{i}" for i, (r, t, *_) in enumerate(PER_RESOURCE)],
+)
 def test_each_resource_policy_passes_a_compliant_resource_and_names_the_problem_of_a_violating_one(rule, typ, good, bad, mentions):
     check = next(r for r in RULES if r.name == rule).resource_check
     assert check is not None
@@ -107,7 +113,8 @@ def bucket_set(name: str = "b", *, skip: frozenset[str] = frozenset(), **overrid
                                  "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}]},
         rules.BUCKET_PUBLIC_ACCESS: {"bucket": name, **dict.fromkeys(
             ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)},
-        rules.BUCKET_SSE: {"bucket": name, "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}}]},
+        rules.BUCKET_SSE: {"bucket": name, "rules": [
+            {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}}]},
         rules.BUCKET_LOGGING: {"bucket": name, "targetBucket": "logs"},
     }
     configs.update(overrides)
@@ -166,7 +173,8 @@ def test_waf_on_stage():
 def test_code_signing_enforced_on_every_function():
     function = res(rules.FUNCTION, "f", dict(FUNCTION_OK))
     assert violations_of("code-signing-enforced", [function, CSC]) == []
-    warn = res(rules.CODE_SIGNING_CONFIG, "csc", {"policies": {"untrustedArtifactOnDeployment": "Warn"}}, ident=FUNCTION_OK["codeSigningConfigArn"])
+    warn = res(rules.CODE_SIGNING_CONFIG, "csc", {"policies": {"untrustedArtifactOnDeployment": "Warn"}},
+               ident=FUNCTION_OK["codeSigningConfigArn"])
     assert violations_of("code-signing-enforced", [function, warn])
 
 
@@ -200,7 +208,9 @@ def test_the_crossguard_policies_call_the_same_functions():
     association = SimpleNamespace(resource_type=rules.WAF_ASSOCIATION, name="waf", urn="urn:waf", props={"webAclArn": "arn:acl"},
                                   provider=None, property_dependencies={"resourceArn": [stage]})
     reported.clear()
-    by_name["waf-on-stage"].validate(SimpleNamespace(resources=[stage, association]), lambda message, urn=None: reported.append((message, urn)))
+    by_name["waf-on-stage"].validate(
+        SimpleNamespace(resources=[stage, association]), lambda message, urn=None: reported.append((message, urn))
+    )
     assert reported == []
     assert from_policy_resource(association).depends_on == {"resourceArn": frozenset({"urn:stage"})}
 

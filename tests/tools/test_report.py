@@ -68,8 +68,10 @@ def synthetic_plan(inventory, suffix="eu1"):
             resource("aws:s3/bucketVersioning:BucketVersioning", f"{prod}-versioning",
                      {"bucket": prod, "versioningConfiguration": {"status": "Enabled"}},
                      arn=f"arn:aws:s3:{REGION}:{ACCOUNT}:{prod}-versioning"),
-            resource(LIFECYCLE, f"{prod}-lifecycle", {"bucket": prod, "transitionDefaultMinimumObjectSize": "varies_by_storage_class",
-                                                     "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}]}),
+            resource(LIFECYCLE, f"{prod}-lifecycle", {
+                "bucket": prod, "transitionDefaultMinimumObjectSize": "varies_by_storage_class",
+                "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}],
+            }),
             resource(PUBLIC_ACCESS, f"{prod}-public-access", {"bucket": prod, **dict.fromkeys(
                 ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)}),
         ]

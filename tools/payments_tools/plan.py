@@ -27,9 +27,9 @@ from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from payments_tools.devaccount import seed_dev_account
 from payments_policy.records import layer_violations
 from payments_policy.rules import RULES
+from payments_tools.devaccount import seed_dev_account
 from payments_tools.mocks import PlanMocks
 from shared.inventory import load_inventory
 from shared.references import project_name

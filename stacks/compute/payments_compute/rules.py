@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shared import naming
 from shared.errors import ConfigError, raise_if_any
@@ -214,5 +215,14 @@ def with_data_key(environment: Mapping[str, str], data_key_arn: str) -> dict[str
     """`environment` plus DATA_KEY_ARN; refuses a configured value that would point elsewhere."""
     configured = environment.get(DATA_KEY_VARIABLE)
     if configured is not None and configured != data_key_arn:
-        raise ConfigError(f"Environment.Variables.{DATA_KEY_VARIABLE}", "is set by the compute layer from the foundation's data key; remove it")
+        raise ConfigError(
+            f"Environment.Variables.{DATA_KEY_VARIABLE}", "is set by the compute layer from the foundation's data key; remove it"
+        )
     return {**environment, DATA_KEY_VARIABLE: data_key_arn}
+
+
+def function_environment(spec: FunctionSpec, extra: Mapping[str, str], dev_account_id: str | None, resolved: Sequence[Any]) -> dict[str, str]:
+    """A function's production variables from the resolved (name map, data key ARN): dev names rewritten, DATA_KEY_ARN added."""
+    name_map, data_key_arn = resolved
+    environment = production_environment(spec.dev_environment, name_map, extra, dev_account_id=dev_account_id, owner=spec.dev_name)
+    return with_data_key(environment, data_key_arn)

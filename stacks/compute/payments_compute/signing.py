@@ -20,7 +20,7 @@ validates the signature on CreateFunction/UpdateFunctionCode itself; no role her
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -112,7 +112,7 @@ class CodeSigning(pulumi.ComponentResource):
         self.register_outputs({"configArn": self.config_arn, "profileVersionArn": self.profile.version_arn})
 
 
-def signed_object(signed_objects: list[aws.signer.outputs.SigningJobSignedObject] | None) -> tuple[str, str]:
+def signed_object(signed_objects: Sequence[aws.signer.outputs.SigningJobSignedObject] | None) -> tuple[str, str]:
     """(bucket, key) of the signed package a finished signing job wrote; a job that wrote none is an error."""
     s3 = signed_objects[0].s3s if signed_objects else None
     if not s3 or not s3[0].bucket or not s3[0].key:

@@ -118,7 +118,9 @@ def gsi_throttle_alarm(
     dims = {"TableName": table_name, "GlobalSecondaryIndexName": index}
     return AlarmSpec(
         name=derived_name(dev_table, f"{index}-gsi-throttle-alarm", suffix),
-        description=f"DynamoDB throttled reads or writes on index {index} of the production twin of {dev_table}; check its key distribution.",
+        description=(
+            f"DynamoDB throttled reads or writes on index {index} of the production twin of {dev_table}; check its key distribution."
+        ),
         threshold=0,
         period=settings.period_seconds,
         evaluation_periods=settings.evaluation_periods,
@@ -212,7 +214,7 @@ def layer_alarms(
     settings: AlarmSettings,
     suffix: str,
 ) -> tuple[AlarmSpec, ...]:
-    """Every alarm of the layer: one throttle alarm per table and per GSI, an error-rate and a throttle alarm per function, three on the API.
+    """Every alarm of the layer: a throttle alarm per table and per GSI, an error-rate and a throttle alarm per function, three on the API.
 
     `tables` and `functions` map dev names to production names; `indexes` maps a dev table
     name to its GSI names (from the inventory; a table absent from `tables` is refused). Raises ConfigError when two
