@@ -221,7 +221,9 @@ def with_data_key(environment: Mapping[str, str], data_key_arn: str) -> dict[str
     return {**environment, DATA_KEY_VARIABLE: data_key_arn}
 
 
-def function_environment(spec: FunctionSpec, extra: Mapping[str, str], dev_account_id: str | None, resolved: Sequence[Any]) -> dict[str, str]:
+def function_environment(
+    spec: FunctionSpec, extra: Mapping[str, str], dev_account_id: str | None, resolved: Sequence[Any]
+) -> dict[str, str]:
     """A function's production variables from the resolved (name map, data key ARN): dev names rewritten, DATA_KEY_ARN added."""
     name_map, data_key_arn = resolved
     environment = production_environment(spec.dev_environment, name_map, extra, dev_account_id=dev_account_id, owner=spec.dev_name)
