@@ -3,8 +3,9 @@
 The engine hands each policy CrossGuard's `PolicyResource`s; they are turned into the rules'
 `Resource` (cross-resource references through the engine's property dependencies, which are
 known in a preview even when the referenced ARN is not) and judged by the same functions the
-offline plan and the report use. A value still unknown during a preview raises inside the
-check; CrossGuard then skips that resource rather than reporting a false violation.
+offline plan and the report use. In a per-resource policy a value still unknown during a
+preview raises inside the check, and CrossGuard skips that resource rather than reporting a
+false violation; a stack policy sees unknown values as absent and follows dependencies instead.
 """
 
 from __future__ import annotations
@@ -22,12 +23,29 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
+    proxy,
 )
+from pulumi_policy.deserialize import serialize_properties
 
 from payments_policy.records import IDENTIFYING_KEYS
 from payments_policy.rules import RULES, Resource, Rule, applicable
 
 PACK_NAME = "payments-compliance"
+
+UNKNOWN_SENTINELS: frozenset[str] = frozenset({
+    proxy.UNKNOWN_BOOLEAN_VALUE, proxy.UNKNOWN_NUMBER_VALUE, proxy.UNKNOWN_STRING_VALUE, proxy.UNKNOWN_ARRAY_VALUE,
+    proxy.UNKNOWN_ASSET_VALUE, proxy.UNKNOWN_ARCHIVE_VALUE, proxy.UNKNOWN_OBJECT_VALUE,
+})
+"""How the engine marks a value a preview cannot know yet."""
+
+
+def known(value: Any) -> Any:
+    """`value` with every not-yet-known part left out, so a stack rule sees it as absent (and relies on dependencies)."""
+    if isinstance(value, Mapping):
+        return {k: known(v) for k, v in value.items() if not (isinstance(v, str) and v in UNKNOWN_SENTINELS)}
+    if isinstance(value, list):
+        return [known(v) for v in value if not (isinstance(v, str) and v in UNKNOWN_SENTINELS)]
+    return value
 
 
 def _identifiers(props: Mapping[str, Any]) -> frozenset[str]:
@@ -35,14 +53,16 @@ def _identifiers(props: Mapping[str, Any]) -> frozenset[str]:
 
 
 def from_policy_resource(resource: PolicyResource) -> Resource:
-    """CrossGuard's view of a resource → the rules' view."""
+    """CrossGuard's view of a resource → the rules' view (raw properties: reading an unknown one must not abort the stack check)."""
+    props = known(serialize_properties(resource.props))
+    provider = known(serialize_properties(resource.provider.props)) if resource.provider is not None else None
     return Resource(
         type=resource.resource_type,
         name=resource.name,
-        props=resource.props,
-        provider=resource.provider.props if resource.provider is not None else None,
+        props=props,
+        provider=provider,
         key=resource.urn,
-        identifiers=_identifiers(resource.props),
+        identifiers=_identifiers(props),
         depends_on={prop: frozenset(r.urn for r in deps) for prop, deps in (resource.property_dependencies or {}).items()},
     )
 

@@ -82,6 +82,10 @@ class Resource:
     depends_on: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Property name → keys of the resources its value came from (CrossGuard's property dependencies)."""
 
+    def has(self, prop: str) -> bool:
+        """Whether `prop` is set, or (preview) will be set from another resource's output."""
+        return self.props.get(prop) is not None or bool(self.depends_on.get(prop))
+
     def refers_to(self, prop: str, target: Resource) -> bool:
         """Whether this resource's `prop` points at `target`, by dependency (preview) or by value (plan, state)."""
         if target.key and target.key in self.depends_on.get(prop, frozenset()):
@@ -328,7 +332,7 @@ def check_access_trail(resources: Sequence[Resource]) -> list[tuple[Resource, st
 
 
 def check_stage_waf(resources: Sequence[Resource]) -> list[tuple[Resource, str]]:
-    associations = [a for a in _of(resources, WAF_ASSOCIATION) if a.props.get("webAclArn") is not None]
+    associations = [a for a in _of(resources, WAF_ASSOCIATION) if a.has("webAclArn")]
     return [
         (s, "no WAFv2 web ACL associated with the stage")
         for s in _of(resources, STAGE) if not any(a.refers_to("resourceArn", s) for a in associations)
@@ -341,7 +345,7 @@ def check_functions_signed(resources: Sequence[Resource]) -> list[tuple[Resource
     configs = _of(resources, CODE_SIGNING_CONFIG)
     failures = []
     for function in _of(resources, FUNCTION):
-        if not function.props.get("codeSigningConfigArn") and not function.depends_on.get("codeSigningConfigArn"):
+        if not function.has("codeSigningConfigArn"):
             continue  # reported by the per-resource check
         if configs and not any(function.refers_to("codeSigningConfigArn", c) for c in enforcing):
             failures.append((function, "its code-signing config does not enforce (untrustedArtifactOnDeployment)"))

@@ -224,3 +224,21 @@ def test_plan_records_resolve_their_own_provider():
     [v] = layer_violations([provider, other, table])
     assert (v.policy, v.resource) == ("eu-west-1-only", f"{rules.TABLE} t")
     assert to_resources([provider, {**table, "provider": ""}])[1].provider == PROVIDER
+
+
+def test_a_preview_of_new_resources_judges_stack_rules_by_dependencies_not_unknown_values():
+    """The engine marks unknown values with sentinels; a stack policy must neither crash on them nor read them as values."""
+    from pulumi_policy import proxy
+
+    unknown = proxy.UNKNOWN_STRING_VALUE
+    stage = SimpleNamespace(resource_type=rules.STAGE, name="stage", urn="urn:stage", props={"stageName": "p", "restApi": unknown},
+                            provider=SimpleNamespace(props=PROVIDER), property_dependencies={})
+    association = SimpleNamespace(resource_type=rules.WAF_ASSOCIATION, name="waf", urn="urn:waf",
+                                  props={"resourceArn": unknown, "webAclArn": unknown}, provider=None,
+                                  property_dependencies={"resourceArn": [stage], "webAclArn": [SimpleNamespace(urn="urn:acl")]})
+    converted = from_policy_resource(association)
+    assert converted.props == {} and converted.has("webAclArn")
+    reported: list[str] = []
+    waf = next(p for p in policies() if p.name == "waf-on-stage")
+    waf.validate(SimpleNamespace(resources=[stage, association]), lambda message, urn=None: reported.append(message))
+    assert reported == []
