@@ -25,7 +25,10 @@ require_dev_resources(inventory, dev_session(inventory, settings))
 foundation = ctx.upstream(Foundation.LAYER)
 data_key_arn = foundation.require(Foundation.DATA_KEY_ARN)
 
-# The access trail: server access logs of every bucket, into one bucket encrypted with the logs key.
+# The access trail: S3 server access logs of every bucket (free but for storage; CloudTrail data events
+# bill per event), into one bucket. SSE-KMS, not SSE-S3: log delivery cannot use the AWS managed aws/s3
+# key, but a customer-managed key works once its policy admits logging.s3.amazonaws.com, as the
+# foundation's logs key does (telemetry stays off the data key). See README "Audit additions".
 access_logs = SecureBucket(access_log_bucket_name(suffix), SecureBucketArgs(
     access_log_bucket_name(suffix), foundation.require(Foundation.LOGS_KEY_ARN), settings.storage,
     log_delivery_account=foundation.require(Foundation.ACCOUNT_ID),
