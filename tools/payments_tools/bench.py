@@ -180,7 +180,7 @@ def _wait_for_port(port: int, seconds: float) -> bool:
 def bench_latency(repo_root: Path) -> None:
     """A handler's request latency against moto_server; the script owns what it invokes and how."""
     section("handler request latency against emulated AWS (moto_server)")
-    node, script = _node(), repo_root / LATENCY_SCRIPT
+    node, script = _node(repo_root), repo_root / LATENCY_SCRIPT
     moto_server = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
     if node is None:
         skipped("node is not installed")
