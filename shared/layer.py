@@ -9,6 +9,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import yaml
 
 from shared.devcheck import Kind, dev_session, require_dev_resources
 from shared.errors import ConfigError
@@ -59,6 +60,23 @@ def _parse_config_value(raw: str, string_typed: bool) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError:
         return raw
+
+
+def stack_file_overrides(stack_dir: Path, stack: str) -> dict[str, Any]:
+    """The top-level settings a layer's `Pulumi.<stack>.yaml` overrides, read from the file as the program would see them.
+
+    For tools that run outside Pulumi (`make preflight`) but must judge the settings each
+    layer really deploys with.
+    """
+    path = stack_dir / f"Pulumi.{stack}.yaml"
+    config = ((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}) if path.is_file() else {}
+    project = f"payments-{stack_dir.name}"
+    overrides: dict[str, Any] = {}
+    for key, string_typed in schema_keys("production.schema.json").items():
+        value = config.get(f"{project}:{key}")
+        if value is not None:
+            overrides[key] = _parse_config_value(value, string_typed) if isinstance(value, str) else value
+    return overrides
 
 
 def pulumi_overrides() -> dict[str, Any]:

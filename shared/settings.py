@@ -180,11 +180,13 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def parse_settings(raw: Mapping[str, Any], repo_root: Path, *, today: dt.date | None = None) -> Settings:
+def parse_settings(raw: Mapping[str, Any], repo_root: Path, *, today: dt.date | None = None, check_runtime: bool = True) -> Settings:
     """Validate a settings mapping and build the frozen Settings, reporting every problem at once.
 
     `today` (default: the clock) is the day the Lambda runtime is judged at: AWS's block
     dates apply to the day of the deploy, not to the configured migration date.
+    `check_runtime=False` leaves the runtime to the caller: `make preflight` reports it
+    beside every other problem instead of stopping at it.
     """
     today = today or current_date()
     data = _normalise(dict(raw))
@@ -201,7 +203,7 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path, *, today: dt.date | 
         problems.append(("storage.noncurrentExpirationDays", "must be later than storage.noncurrentTransitionDays"))
     compute_raw = data.get("compute")
     runtime = compute_raw.get("runtime", DEFAULT_RUNTIME) if isinstance(compute_raw, dict) else DEFAULT_RUNTIME
-    if not any(p == "compute.runtime" for p, _ in problems) and (refused := runtime_problem(runtime, today)):
+    if check_runtime and not any(p == "compute.runtime" for p, _ in problems) and (refused := runtime_problem(runtime, today)):
         problems.append(("compute.runtime", refused))
     raise_if_any(sorted(set(problems)), header="invalid production settings:")
 
@@ -263,7 +265,9 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path, *, today: dt.date | 
     )
 
 
-def load_settings(start: Path, overrides: Mapping[str, Any] | None = None, *, today: dt.date | None = None) -> Settings:
+def load_settings(
+    start: Path, overrides: Mapping[str, Any] | None = None, *, today: dt.date | None = None, check_runtime: bool = True
+) -> Settings:
     """Read config/production.yaml (found from `start` upward), apply a layer's overrides, validate (at `today`)."""
     root = find_repo_root(start)
     path = root / SETTINGS_FILE
@@ -273,4 +277,4 @@ def load_settings(start: Path, overrides: Mapping[str, Any] | None = None, *, to
         raise ConfigError(str(SETTINGS_FILE), f"is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(str(SETTINGS_FILE), "must be a mapping of setting names to values")
-    return parse_settings(_merge(raw, overrides or {}), root, today=today)
+    return parse_settings(_merge(raw, overrides or {}), root, today=today, check_runtime=check_runtime)
