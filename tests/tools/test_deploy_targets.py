@@ -71,7 +71,8 @@ def test_init_stacks_creates_only_missing_stacks_with_the_secrets_provider(pulum
     result = make("init-stacks", pulumi, FAKE_SELECT_RC="1", PULUMI_SECRETS_PROVIDER=provider)
     assert result.returncode == 0, result.stderr
     inits = [c for c in calls(pulumi) if " stack init " in c]
-    assert inits == [f"{layer} stack init prod --secrets-provider {provider}" for layer in ("foundation", "data", "compute", "edge", "observability")]
+    layers = ("foundation", "data", "compute", "edge", "observability")
+    assert inits == [f"{layer} stack init prod --secrets-provider {provider}" for layer in layers]
 
 
 def test_init_stacks_leaves_existing_stacks_and_uses_the_passphrase_without_a_provider(pulumi: Path) -> None:
