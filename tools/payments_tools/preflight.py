@@ -296,6 +296,8 @@ def main(argv: list[str] | None = None, *, clients: ClientFactory | None = None,
         problems = preflight(layers, inventory, clients or production_clients(), env, today)
     except AccountUnreadable as exc:
         print(f"preflight: {exc}\n  set AWS_PROFILE (or the AWS_* variables) to the production account's credentials", file=sys.stderr)
+        for setting, problem in tooling_problems(env):
+            print(f"  - {setting}: {problem}", file=sys.stderr)
         return 2
     return report(problems, header="")
 
