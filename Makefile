@@ -19,6 +19,10 @@ PULUMI_POLICY_ARGS ?=
 # The safety catch of every command that changes production: prints the extra Pulumi flags
 # (`--yes` only with YES=1), or refuses without a terminal (tools/payments_tools/confirm.py).
 CONFIRM = YES="$(YES)" $(PY) -m payments_tools.confirm
+# Run in stacks/<layer>: fail unless the stack exists. Never creates one, never prompts (on a terminal a
+# missing stack would otherwise be offered for creation); stacks come from `make init-stacks`.
+STACK_EXISTS = pulumi stack select $(STACK) --non-interactive >/dev/null \
+  || { echo "stacks/$*: no stack '$(STACK)'; create the stacks once with make init-stacks (or fix STACK=)"; exit 1; }
 # What deploy-all runs after the checks, in order; a step is any target (e.g. a smoke test after edge).
 DEPLOY_ALL_STEPS := $(addprefix pulumi-up-,$(LAYERS))
 
@@ -107,6 +111,7 @@ init-stacks: check-cli ## create the five stacks once (secrets: PULUMI_SECRETS_P
 	done
 
 $(addprefix preview-,$(LAYERS)): preview-%: deploy-checks ## preview one layer's changes against the real account
+	cd stacks/$* && $(STACK_EXISTS)
 	cd stacks/$* && pulumi preview --stack $(STACK) --diff $(PULUMI_POLICY_ARGS)
 
 $(addprefix up-,$(LAYERS)): up-%: deploy-checks ## deploy one layer: preview, confirm on a terminal (YES=1 without one), up
@@ -124,9 +129,11 @@ destroy-all: check-cli ## destroy every layer in reverse order, each confirmed
 	for layer in $(REVERSED); do $(MAKE) --no-print-directory pulumi-destroy-$$layer; done
 
 # The Pulumi steps themselves, run after the checks above. No stack is ever created here
-# (`--stack` fails on a mistyped STACK= instead of making an empty one: see init-stacks).
+# (a mistyped STACK= fails in STACK_EXISTS instead of making an empty one: see init-stacks).
 $(addprefix pulumi-up-,$(LAYERS)): pulumi-up-%:
+	cd stacks/$* && $(STACK_EXISTS)
 	flags=$$($(CONFIRM) up --layer $* --stack $(STACK)) && cd stacks/$* && pulumi up --stack $(STACK) $(PULUMI_POLICY_ARGS) $$flags
 
 $(addprefix pulumi-destroy-,$(LAYERS)): pulumi-destroy-%:
+	cd stacks/$* && $(STACK_EXISTS)
 	flags=$$($(CONFIRM) destroy --layer $* --stack $(STACK)) && cd stacks/$* && pulumi destroy --stack $(STACK) $$flags

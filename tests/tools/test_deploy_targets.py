@@ -43,7 +43,9 @@ def make(target: str, log: Path, *args: str, **env: str) -> subprocess.Completed
 
 
 def calls(log: Path) -> list[str]:
-    return log.read_text().splitlines() if log.exists() else []
+    """What pulumi was asked to do, leaving out the (read-only) existence checks."""
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [line for line in lines if not (" stack select " in line and line.endswith(" --non-interactive"))]
 
 
 def test_up_without_a_terminal_is_refused_and_pulumi_never_runs(pulumi: Path) -> None:
@@ -64,6 +66,15 @@ def test_destroy_is_refused_without_a_terminal_and_runs_with_yes(pulumi: Path) -
     assert calls(pulumi) == []
     assert make("pulumi-destroy-edge", pulumi, YES="1").returncode == 0
     assert calls(pulumi) == ["edge destroy --stack prod --yes"]
+
+
+def test_a_stack_that_does_not_exist_is_never_created_by_up_or_destroy(pulumi: Path) -> None:
+    for target in ("pulumi-up-data", "pulumi-destroy-data"):
+        result = make(target, pulumi, "STACK=prdo", YES="1", FAKE_SELECT_RC="1")
+        assert result.returncode != 0
+        assert "stacks/data: no stack 'prdo'; create the stacks once with make init-stacks" in result.stdout
+    assert calls(pulumi) == []  # the only pulumi calls were the failed, non-interactive `stack select`
+    assert pulumi.read_text().splitlines() == ["data stack select prdo --non-interactive"] * 2
 
 
 def test_init_stacks_creates_only_missing_stacks_with_the_secrets_provider(pulumi: Path) -> None:
