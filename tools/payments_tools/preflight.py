@@ -299,6 +299,8 @@ def main(argv: list[str] | None = None, *, clients: ClientFactory | None = None,
         for setting, problem in tooling_problems(env):
             print(f"  - {setting}: {problem}", file=sys.stderr)
         return 2
+    for warning in dict.fromkeys(layers.compute.warnings):
+        print(f"preflight: warning: {warning}", file=sys.stderr)
     return report(problems, header="")
 
 
