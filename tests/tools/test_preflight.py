@@ -288,7 +288,6 @@ def test_main_passes_a_ready_account_and_repeats_the_runtime_warning(
     ready = layer_settings(zone=make_zone(), compute={"runtime": "nodejs22.x"})
     ready = dataclasses.replace(ready, compute=dataclasses.replace(ready.compute, warnings=("nodejs22.x is deprecated soon",)))
     monkeypatch.setattr(pf, "load_layer_settings", lambda *a: ready)
-    monkeypatch.setattr(pf, "current_date", lambda: TODAY)
     assert pf.main([], clients=clients(lambda_client()), env=ENV_OK) == 0
     out = capsys.readouterr()
     assert "ready to deploy" in out.out and "warning: nodejs22.x is deprecated soon" in out.err

@@ -26,12 +26,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared import settings as settings_module
 from shared.errors import ConfigError
 from shared.inventory import Inventory, load_inventory
 from shared.layer import stack_file_overrides
 from shared.naming import production_name
 from shared.runtimes import runtime_problem
-from shared.settings import PRODUCTION_REGION, Settings, current_date, find_repo_root, load_settings
+from shared.settings import PRODUCTION_REGION, Settings, find_repo_root, load_settings
 
 MIN_UNRESERVED_CONCURRENCY = 100
 """AWS refuses a reservation that leaves fewer unreserved concurrent executions than this in the account."""
@@ -284,7 +285,7 @@ def main(argv: list[str] | None = None, *, clients: ClientFactory | None = None,
     parser.add_argument("--stack", default="prod", help="the stack whose Pulumi.<stack>.yaml overrides apply")
     args = parser.parse_args(argv)
     repo_root = find_repo_root(Path.cwd())
-    today = current_date()
+    today = settings_module.current_date()
     env = env or Environment(variables=dict(os.environ), which=shutil.which)
     try:
         layers = load_layer_settings(repo_root, args.stack, today)
