@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import yaml
 
 from shared.devcheck import Kind, dev_session, require_dev_resources
-from shared.errors import ConfigError
+from shared.errors import raise_if_any
 from shared.inventory import Inventory, load_inventory
 from shared.provider import production_provider
 from shared.references import Upstream
@@ -90,13 +90,12 @@ def pulumi_overrides() -> dict[str, Any]:
     return overrides
 
 
-def require_account_guard(settings: Settings, inventory: Inventory) -> None:
-    """Refuse `allowedAccountIds` naming the dev inventory's account: production must never be deployable there."""
-    if inventory.account_id in settings.allowed_account_ids:
-        raise ConfigError(
-            "allowedAccountIds",
-            f"names the dev account {inventory.account_id} (the inventory's accountId); list only production account ids",
-        )
+def account_guard_problems(settings: Settings, inventory: Inventory) -> list[tuple[str, str]]:
+    """`allowedAccountIds` must never name the dev inventory's account: production must not be deployable there."""
+    if inventory.account_id not in settings.allowed_account_ids:
+        return []
+    why = f"names the dev account {inventory.account_id} (the inventory's accountId); list only production account ids"
+    return [("allowedAccountIds", why)]
 
 
 def start_layer(layer: str, stack_dir: Path) -> LayerContext:
@@ -107,7 +106,7 @@ def start_layer(layer: str, stack_dir: Path) -> LayerContext:
     """
     settings = load_settings(stack_dir, pulumi_overrides())
     inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
-    require_account_guard(settings, inventory)
+    raise_if_any(account_guard_problems(settings, inventory))
     for warning in settings.warnings:
         pulumi.log.warn(warning)
     provider = production_provider(settings, dev_account_id=inventory.account_id)

@@ -159,8 +159,8 @@ class Settings:
 
 
 def current_date() -> dt.date:
-    """Today's date: what runtime deprecation is judged at (tests replace it to pin the day)."""
-    return dt.date.today()
+    """Today's date in UTC: what runtime deprecation is judged at (tests replace it to pin the day)."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -127,6 +127,11 @@ def test_an_account_not_listed_is_refused(account: None, inventory: Any) -> None
                          "use the production account's credentials or fix the list")]
 
 
+def test_an_allow_list_naming_the_dev_account_is_refused(account: None, inventory: Any) -> None:
+    problems = run(layer_settings(zone=make_zone(), allowed=(PROD, inventory.account_id)), inventory)
+    assert settings_of(problems) == ["allowedAccountIds"] and f"names the dev account {inventory.account_id}" in problems[0][1]
+
+
 def test_an_empty_allow_list_asks_for_the_account(account: None, inventory: Any) -> None:
     problems = run(layer_settings(zone=make_zone(), allowed=()), inventory)
     assert settings_of(problems) == ["allowedAccountIds"] and f'["{PROD}"]' in problems[0][1]

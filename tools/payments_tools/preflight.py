@@ -29,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shared import settings as settings_module
 from shared.errors import ConfigError
 from shared.inventory import Inventory, load_inventory
-from shared.layer import stack_file_overrides
+from shared.layer import account_guard_problems, stack_file_overrides
 from shared.naming import production_name
 from shared.runtimes import runtime_problem
 from shared.settings import PRODUCTION_REGION, Settings, find_repo_root, load_settings
@@ -69,6 +69,8 @@ def _error_code(exc: ClientError) -> str:
 
 def account_problems(account: str, settings: Settings, inventory: Inventory) -> list[tuple[str, str]]:
     """The credentials must be a listed production account, and never the dev inventory's account."""
+    if guard := account_guard_problems(settings, inventory):
+        return guard
     if account == inventory.account_id:
         return [("allowedAccountIds", f"the credentials belong to the dev account {account} (the inventory's accountId); "
                  "use the production account's credentials (AWS_PROFILE)")]
