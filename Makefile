@@ -13,9 +13,10 @@ REVERSED := observability edge compute data foundation
 # State lives in a local file backend inside the repository unless PULUMI_BACKEND_URL says
 # otherwise; no Pulumi Cloud account is needed. The passphrase comes from the environment.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+# Every real preview and update runs the compliance policy pack; a mandatory violation stops it.
+# `make plan` runs the same rules offline.
+PULUMI_POLICY_ARGS ?= --policy-pack $(CURDIR)/policy
 
-# Added to every `pulumi preview` / `pulumi up` (the policy pack's flags).
-PULUMI_POLICY_ARGS ?=
 # The safety catch of every command that changes production: prints the extra Pulumi flags
 # (`--yes` only with YES=1), or refuses without a terminal (tools/payments_tools/confirm.py).
 CONFIRM = YES="$(YES)" $(PY) -m payments_tools.confirm
@@ -57,7 +58,7 @@ test-node: setup
 
 lint: setup ## ruff and mypy over every Python file
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shared tools/payments_tools $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
+	$(VENV)/bin/mypy shared tools/payments_tools policy/payments_policy $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
 	for layer in $(LAYERS); do $(VENV)/bin/mypy stacks/$$layer/__main__.py; done  # one at a time: each is a module named __main__
 
 plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json

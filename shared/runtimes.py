@@ -1,7 +1,7 @@
 """The Node.js Lambda runtimes AWS publishes, and whether production may use one on a given day.
 
 One table, read by settings validation (every layer refuses a runtime before registering
-anything), by the compute layer and by `make preflight`.
+anything), by `make preflight` and by the policy pack's creatable-runtime rule.
 
 Dates from AWS's runtime support page, https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
 (tables "Supported runtimes" and "Deprecated runtimes": deprecation date, block function create,
@@ -36,6 +36,15 @@ class NodeRuntime:
     """From this day CreateFunction refuses the runtime."""
     block_update: dt.date
     """From this day UpdateFunctionConfiguration/UpdateFunctionCode refuse it too."""
+
+
+def current_date() -> dt.date:
+    """Today's date in UTC: the day runtimes are judged at (AWS's block dates apply to the day of the deploy).
+
+    Read through this module (`runtimes.current_date()`) by every caller, so the test suite
+    pins the day in one place.
+    """
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _runtime(identifier: str, *dates: str) -> NodeRuntime:

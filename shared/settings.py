@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from shared import runtimes
 from shared.errors import ConfigError, raise_if_any
 from shared.runtimes import DEFAULT_RUNTIME, runtime_problem, runtime_warning
 from shared.schema import schema_problems
@@ -158,11 +159,6 @@ class Settings:
     """What validation noticed that is not (yet) an error, e.g. a runtime deprecated within 180 days; logged by every layer."""
 
 
-def current_date() -> dt.date:
-    """Today's date in UTC: what runtime deprecation is judged at (tests replace it to pin the day)."""
-    return dt.datetime.now(dt.UTC).date()
-
-
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in override.items():
@@ -188,7 +184,7 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path, *, today: dt.date | 
     `check_runtime=False` leaves the runtime to the caller: `make preflight` reports it
     beside every other problem instead of stopping at it.
     """
-    today = today or current_date()
+    today = today or runtimes.current_date()
     data = _normalise(dict(raw))
     problems = schema_problems(data, "production.schema.json")
     if "region" in data and isinstance(data["region"], str) and data["region"] != PRODUCTION_REGION:

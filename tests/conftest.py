@@ -13,11 +13,11 @@ SUITE_DATE = dt.date(2026, 11, 30)
 
 @pytest.fixture(autouse=True, scope="session")
 def pinned_runtime_date() -> Iterator[None]:
-    """Settings validation reads the clock (shared.settings.current_date); tests see one fixed day instead.
+    """Settings validation reads the clock (shared.runtimes.current_date); tests see one fixed day instead.
 
     Session-scoped so module-scoped fixtures (the whole offline plan) see it too; a test that
     needs another day monkeypatches current_date itself.
     """
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("shared.settings.current_date", lambda: SUITE_DATE)
+        patch.setattr("shared.runtimes.current_date", lambda: SUITE_DATE)
         yield

@@ -108,6 +108,6 @@ def test_the_shipped_settings_use_nodejs24_without_warning():
 def test_the_check_date_defaults_to_the_clock(monkeypatch):
     raw = _raw()
     raw["compute"] = {**raw["compute"], "runtime": "nodejs24.x"}
-    monkeypatch.setattr("shared.settings.current_date", lambda: dt.date(2028, 6, 2))
+    monkeypatch.setattr("shared.runtimes.current_date", lambda: dt.date(2028, 6, 2))
     with pytest.raises(ConfigError, match=r"compute\.runtime: nodejs24\.x cannot be created"):
         parse_settings(raw, REPO_ROOT)

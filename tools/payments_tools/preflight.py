@@ -26,7 +26,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared import settings as settings_module
+from shared import runtimes
 from shared.errors import ConfigError
 from shared.inventory import Inventory, load_inventory
 from shared.layer import account_guard_problems, stack_file_overrides
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None, *, clients: ClientFactory | None = None,
     parser.add_argument("--stack", default="prod", help="the stack whose Pulumi.<stack>.yaml overrides apply")
     args = parser.parse_args(argv)
     repo_root = find_repo_root(Path.cwd())
-    today = settings_module.current_date()
+    today = runtimes.current_date()
     env = env or Environment(variables=dict(os.environ), which=shutil.which)
     try:
         layers = load_layer_settings(repo_root, args.stack, today)
