@@ -6,6 +6,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+UV := .tools/uv/bin/uv
+# Every wheel for every platform, hashed: the locks install the same bytes on Linux and macOS.
+LOCK_ARGS := --quiet --universal --generate-hashes --python-version 3.11
+# uv uses the interpreter make was given, never one it downloads.
+export UV_PYTHON_DOWNLOADS := never
 STACK ?= prod
 LAYERS := foundation data compute edge observability
 REVERSED := observability edge compute data foundation
@@ -14,22 +19,36 @@ REVERSED := observability edge compute data foundation
 # otherwise; no Pulumi Cloud account is needed. The passphrase comes from the environment.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help setup test test-python test-node lint plan validate-dev export-dev-inventory report bench \
+.PHONY: help setup lock test test-python test-node lint plan validate-dev export-dev-inventory report bench \
         deploy-all destroy-all check-cli $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS))
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z%_$$(), -]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\(addprefix ([a-z]+)-,\$$\(LAYERS\)\): [a-z]+-%/\1-<layer>/; s/:.*## /\t/' | expand -t 26
 
-setup: $(VENV)/.installed node_modules/.installed ## create .venv from pinned requirements and install the Node test dependencies
+setup: $(VENV)/.installed node_modules/.installed ## create .venv from the hashed lock (requirements-dev.lock) and install the Node dependencies
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
-	$(VENV)/bin/pip install --quiet --no-deps -e .
+# uv installs the locked environment (fast, with progress); it is itself pinned by hash and
+# bootstrapped with the system pip into .tools/, outside the environment it manages.
+$(UV): requirements-uv.lock
+	@echo "setup: installing uv (requirements-uv.lock) into .tools/uv"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --require-hashes --target .tools/uv -r requirements-uv.lock
+
+# `pip sync` makes .venv hold exactly the lock, hash-checked; the repository's own packages are
+# then installed editable, built by the locked setuptools (no build isolation: nothing unpinned).
+$(VENV)/.installed: requirements-dev.lock pyproject.toml | $(UV)
+	@echo "setup: .venv from requirements-dev.lock"
+	[ -x $(PY) ] || $(UV) venv --python $(PYTHON) $(VENV)
+	$(UV) pip sync --python $(PY) --require-hashes requirements-dev.lock
+	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --editable .
 	touch $@
 
+lock: $(UV) ## re-resolve requirements*.txt into the hashed locks (requirements.lock for deploys, requirements-dev.lock for tests)
+	$(UV) pip compile $(LOCK_ARGS) requirements.txt -o requirements.lock
+	$(UV) pip compile $(LOCK_ARGS) -c requirements.lock requirements-dev.txt -o requirements-dev.lock
+	$(UV) pip compile $(LOCK_ARGS) requirements-uv.txt -o requirements-uv.lock
+
 node_modules/.installed: package.json package-lock.json
+	@echo "setup: node_modules from package-lock.json"
 	npm ci --no-audit --no-fund
 	touch $@
 
