@@ -25,7 +25,9 @@ export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 help: ## list the targets
 	@grep -hE '^[a-zA-Z%_$$(), -]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\(addprefix ([a-z]+)-,\$$\(LAYERS\)\): [a-z]+-%/\1-<layer>/; s/:.*## /\t/' | expand -t 26
 
-setup: $(VENV)/.installed node_modules/.installed ## create .venv from the hashed lock (requirements-dev.lock) and install the Node dependencies
+setup: ## create .venv from the hashed lock (requirements-dev.lock) and install the Node dependencies
+	@# Python and Node install side by side: each mostly waits on the disk, not the CPU.
+	@$(MAKE) --no-print-directory -j2 $(VENV)/.installed node_modules/.installed
 
 # uv installs the locked environment (fast, with progress); it is itself pinned by hash and
 # bootstrapped with the system pip into .tools/, outside the environment it manages.
@@ -49,7 +51,7 @@ lock: $(UV) ## re-resolve requirements*.txt into the hashed locks (requirements.
 
 node_modules/.installed: package.json package-lock.json
 	@echo "setup: node_modules from package-lock.json"
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --prefer-offline
 	touch $@
 
 test: test-python test-node ## run the whole suite (Python, then the Node.js handlers against emulated AWS)
