@@ -29,6 +29,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from shared import aws
 from shared.errors import ConfigError
 from shared.inventory import Inventory
 from shared.settings import Settings
@@ -100,7 +101,7 @@ class _Target:
 def dev_session(inventory: Inventory, settings: Settings) -> boto3.Session:
     """A boto3 session for the dev account: the inventory's region, and `devProfile` when configured."""
     try:
-        return boto3.Session(profile_name=settings.dev_profile, region_name=inventory.region)
+        return aws.session(profile_name=settings.dev_profile, region_name=inventory.region)
     except ProfileNotFound as exc:
         raise DevAccountUnreachable(
             "devProfile", f"AWS profile {settings.dev_profile!r} is not defined in the AWS config files; {FIX_ACCESS}"

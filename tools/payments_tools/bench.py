@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +33,7 @@ LATENCY_SCRIPT = HANDLERS_DIR / "bench-latency.mjs"
 """The compute team's latency probe: invokes a handler against AWS_ENDPOINT_URL and prints its figures."""
 PACKAGING_MODULE = "payments_compute.packaging"
 SUBPROCESS_TIMEOUT = 600
+FLOOR_ROUNDS = 3
 
 
 def skipped(why: str) -> None:
@@ -68,6 +71,45 @@ def bench_plan(repo_root: Path) -> None:
         skipped(f"the {failed} layer failed to plan after {time.perf_counter() - started:.2f}s: {type(exc).__name__}: {exc}")
         return
     print(f"  {'total (wall)':<14} {time.perf_counter() - started:8.2f}s")
+
+
+def _wall(command: list[str], cwd: Path) -> float | None:
+    """Seconds a fresh process takes to run `command`, or None (and a skip) when it fails."""
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, timeout=SUBPROCESS_TIMEOUT)
+    if done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip().splitlines()
+        skipped(f"{' '.join(command[1:])} exited {done.returncode}: {reason[-1] if reason else 'no output'}")
+        return None
+    return time.perf_counter() - started
+
+
+def bench_plan_floor(repo_root: Path, rounds: int = FLOOR_ROUNDS) -> None:
+    """`make plan` in a fresh process against its import floor (the same modules, only imported), side by side.
+
+    The two alternate `rounds` times so both see the same machine load; the best of each is
+    compared. Target: the plan within 1.5x its floor.
+    """
+    section(f"make plan against its import floor (fresh processes, best of {rounds})")
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
+        plan_out, modules = Path(tmp) / "plan.json", Path(tmp) / "modules.json"
+        if _wall([python, "-m", "payments_tools.import_floor", "record", str(plan_out), str(modules)], repo_root) is None:
+            return
+        plans: list[float] = []
+        floors: list[float] = []
+        for _ in range(rounds):
+            plan_s = _wall([python, "-m", "payments_tools.plan", "--out", str(plan_out)], repo_root)
+            floor_s = _wall([python, "-m", "payments_tools.import_floor", str(modules)], repo_root)
+            if plan_s is None or floor_s is None:
+                return
+            plans.append(plan_s)
+            floors.append(floor_s)
+        count = len(json.loads(modules.read_text(encoding="utf-8")))
+    plan_s, floor_s = min(plans), min(floors)
+    print(f"  {'plan':<14} {plan_s:8.2f}s  (runs: {', '.join(f'{s:.2f}' for s in plans)})")
+    print(f"  {'import floor':<14} {floor_s:8.2f}s  ({count} modules; runs: {', '.join(f'{s:.2f}' for s in floors)})")
+    print(f"  {'ratio':<14} {plan_s / floor_s:8.2f}x  (target <= 1.5x)")
 
 
 def bench_zip_sizes(repo_root: Path) -> None:
@@ -177,6 +219,7 @@ def bench_latency(repo_root: Path) -> None:
 
 BENCHES: dict[str, Callable[[Path], None]] = {
     "plan": bench_plan,
+    "plan-floor": bench_plan_floor,
     "zip": bench_zip_sizes,
     "cold-start": bench_cold_start,
     "latency": bench_latency,
