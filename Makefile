@@ -56,10 +56,12 @@ node_modules/.installed: package.json package-lock.json
 
 test: test-python test-node ## run the whole suite (Python, then the Node.js handlers against emulated AWS)
 
-test-python: setup
-	$(VENV)/bin/pytest
+# Two workers on CI's two cores; PYTEST_WORKERS=0 runs in one process (easier to debug).
+PYTEST_WORKERS ?= auto
+test-python: setup ## the Python suite, in parallel (PYTEST_WORKERS=auto)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
-test-node: setup
+test-node: setup ## the Node.js handler tests against moto_server
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server npm test
 
 lint: setup ## ruff and mypy over every Python file
@@ -67,8 +69,8 @@ lint: setup ## ruff and mypy over every Python file
 	$(VENV)/bin/mypy shared tools/payments_tools $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
 	for layer in $(LAYERS); do $(VENV)/bin/mypy stacks/$$layer/__main__.py; done  # one at a time: each is a module named __main__
 
-plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json
-	$(PY) -m payments_tools.plan --out build/plan.json
+plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json (PLAN_ARGS='--layer data ...')
+	$(PY) -m payments_tools.plan --out build/plan.json $(PLAN_ARGS)
 
 validate-dev: setup ## check every dev resource of the inventory exists in the dev account and has not drifted
 	$(PY) -m payments_tools.validate_dev

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, TypeVar, get_args
+from typing import Literal, TypeVar, get_args
 
 import boto3
 from botocore.config import Config
@@ -158,8 +158,8 @@ def _require_account(inventory: Inventory, session: boto3.Session) -> None:
     """Fail unless the credentials belong to the inventory's account: otherwise every lookup would 'miss'."""
     target = _Target("account", inventory.account_id, "accountId", "sts:GetCallerIdentity")
     sts = session.client("sts", config=_CLIENT_CONFIG)
-    identity: dict[str, Any] | None = _lookup(sts.get_caller_identity, target, inventory, session)
-    account = (identity or {}).get("Account")
+    identity = _lookup(sts.get_caller_identity, target, inventory, session)
+    account = identity.get("Account") if identity is not None else None
     if account != inventory.account_id:
         raise DevAccountUnreachable(
             "accountId",

@@ -8,6 +8,7 @@ import pulumi
 from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
 from payments_compute.function import PaymentFunction, PaymentFunctionArgs
 from payments_compute.rules import function_specs, production_environment, resource_name_map, runtime_deprecation
+from shared.build import build_dir
 from shared.layer import start_layer
 from shared.outputs import Compute, Data, Foundation
 
@@ -24,7 +25,7 @@ artifacts = FunctionArtifacts("functions", FunctionArtifactsArgs(
     code_paths={spec.dev_name: spec.code_path for spec in specs},
     bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
     kms_key_arn=data_key_arn,
-    build_dir=settings.repo_root / "build" / "artifacts",
+    build_dir=build_dir(settings.repo_root) / "artifacts",
     provider=ctx.provider,
 ))
 names = pulumi.Output.all(data.require(Data.TABLE_NAMES), data.require(Data.BUCKET_NAMES)).apply(

@@ -1,6 +1,7 @@
 """`make bench`: figures when the pieces exist, `skipped: <why>` when they do not, and never a failure."""
 
 import shutil
+from pathlib import Path
 import textwrap
 
 import pytest
@@ -71,3 +72,32 @@ def test_a_failing_script_is_a_skip_not_a_failure(tmp_path, capsys):
     script.write_text("throw new Error('handler import failed');\n")
     bench.bench_cold_start(tmp_path)
     assert "skipped:" in capsys.readouterr().out
+
+
+def test_a_settings_error_is_reported_as_a_settings_error(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    settings = yaml.safe_load((REPO_ROOT / "config" / "production.yaml").read_text(encoding="utf-8"))
+    settings["kms"] = {"deletionWindowDays": 3}
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "production.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    bench.bench_plan(tmp_path)
+    out = capsys.readouterr().out
+    assert "skipped: settings error" in out and "kms.deletionWindowDays: 3 is less than the minimum of 7" in out
+    assert "layer failed to plan" not in out
+
+
+def test_the_plan_is_compared_with_its_import_floor(monkeypatch, capsys):
+    walls = iter([1.0, 4.0, 2.0, 3.0, 2.5])  # record, then plan/floor pairs
+
+    def fake_wall(command, cwd):
+        if "record" in command:
+            Path(command[-1]).write_text('["json"]')
+        return next(walls)
+
+    monkeypatch.setattr(bench, "_wall", fake_wall)
+    bench.bench_plan_floor(REPO_ROOT, rounds=2)
+    out = capsys.readouterr().out
+    assert "plan               3.00s  (runs: 4.00, 3.00)" in out
+    assert "import floor       2.00s  (1 modules; runs: 2.00, 2.50)" in out
+    assert "ratio              1.50x" in out

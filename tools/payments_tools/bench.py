@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shared.errors import ConfigError
 from shared.inventory import load_inventory
 from shared.settings import LAYERS, find_repo_root, load_settings
 
@@ -40,6 +41,13 @@ def skipped(why: str) -> None:
     print(f"  skipped: {why}")
 
 
+def settings_error(error: ConfigError) -> None:
+    """A figure that cannot be taken because the settings or inventory are wrong: say so, with every problem."""
+    print("  skipped: settings error (fix config/production.yaml or the inventory):")
+    for line in str(error).splitlines():
+        print(f"    {line}")
+
+
 def section(title: str) -> None:
     print(f"\n== {title}")
 
@@ -48,7 +56,7 @@ def bench_plan(repo_root: Path) -> None:
     """`make plan` time per layer, in-process, and the total wall time including the emulated dev account."""
     section("offline plan (make plan), seconds per layer")
     try:
-        from payments_tools.plan import emulated_dev_account, plan_layers  # heavy: Pulumi and moto
+        from payments_tools.plan import config_error, emulated_dev_account, plan_layers  # heavy: Pulumi and moto
     except ImportError as exc:
         skipped(f"the offline plan cannot be imported ({exc})")
         return
@@ -67,6 +75,10 @@ def bench_plan(repo_root: Path) -> None:
         with emulated_dev_account(repo_root):
             plan_layers(repo_root, on_layer=show)
     except Exception as exc:  # a layer under construction must not stop the other figures
+        error = config_error(exc)
+        if error is not None:
+            settings_error(error)
+            return
         failed = next((layer for layer in LAYERS if layer not in done), "?")
         skipped(f"the {failed} layer failed to plan after {time.perf_counter() - started:.2f}s: {type(exc).__name__}: {exc}")
         return
@@ -77,6 +89,9 @@ def _wall(command: list[str], cwd: Path) -> float | None:
     """Seconds a fresh process takes to run `command`, or None (and a skip) when it fails."""
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, timeout=SUBPROCESS_TIMEOUT)
+    if done.returncode == 2 and done.stderr.startswith("plan: "):  # the plan's own report of bad settings
+        skipped(f"settings error: {done.stderr.removeprefix('plan: ').strip()}")
+        return None
     if done.returncode != 0:
         reason = (done.stderr or done.stdout).strip().splitlines()
         skipped(f"{' '.join(command[1:])} exited {done.returncode}: {reason[-1] if reason else 'no output'}")
@@ -124,8 +139,8 @@ def bench_zip_sizes(repo_root: Path) -> None:
     try:
         settings = load_settings(repo_root)
         inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
-    except Exception as exc:
-        skipped(f"the inventory cannot be loaded: {exc}")
+    except ConfigError as exc:
+        settings_error(exc)
         return
     sizes: dict[Path, int] = {}
     for function in inventory.functions:

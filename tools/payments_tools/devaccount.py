@@ -9,10 +9,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from shared import aws
 from shared.inventory import Inventory, Table
+
+if TYPE_CHECKING:  # the stubs are a development dependency (requirements-dev.txt)
+    from mypy_boto3_lambda.literals import RuntimeType
+    from mypy_boto3_s3.literals import BucketLocationConstraintType
 
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -71,7 +75,8 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
             if region == "us-east-1":
                 s3.create_bucket(Bucket=bucket.name)
             else:
-                s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": region})
+                location = cast("BucketLocationConstraintType", region)
+                s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": location})
     dynamodb = session.client("dynamodb")
     for table in inventory.tables:
         if table.name not in skip:
@@ -88,7 +93,7 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
         if function.name not in skip:
             lam.create_function(
                 FunctionName=function.name,
-                Runtime=function.runtime,
+                Runtime=cast("RuntimeType", function.runtime),
                 Role=role_arn,
                 Handler=function.handler,
                 Code={"ZipFile": code},

@@ -25,6 +25,8 @@ def record(plan_out: Path, modules_file: Path) -> int:
 
     with contextlib.redirect_stdout(io.StringIO()):
         code = plan.main(["--out", str(plan_out)])
+    if code != 0:
+        return code
     names = sorted(name for name in sys.modules if not name.startswith("__"))
     modules_file.write_text(json.dumps(names), encoding="utf-8")
     return code
