@@ -19,7 +19,7 @@ REVERSED := observability edge compute data foundation
 # otherwise; no Pulumi Cloud account is needed. The passphrase comes from the environment.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help setup lock test test-python test-node lint plan validate-dev export-dev-inventory report bench \
+.PHONY: help setup lock measure test test-python test-node lint plan validate-dev export-dev-inventory report bench \
         deploy-all destroy-all check-cli $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS))
 
 help: ## list the targets
@@ -81,8 +81,11 @@ export-dev-inventory: setup ## rewrite config/dev-environment.json and the OpenA
 report: setup ## migration summary (Markdown + JSON in build/) from the deployed stacks (REPORT_ARGS=--plan: from build/plan.json)
 	$(PY) -m payments_tools.report --stack $(STACK) $(REPORT_ARGS)
 
-bench: setup ## print plan time per layer, zip sizes, handler cold start and latency
+bench: setup ## print plan time per layer, the plan against its import floor, zip sizes, handler cold start and latency
 	$(PY) -m payments_tools.bench
+
+measure: ## fresh-clone figures of the committed tree: make setup, make test, make plan against its import floor
+	tools/measure.sh
 
 check-cli:
 	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is required for real deploys: https://www.pulumi.com/docs/install/"; exit 1; }

@@ -1,8 +1,8 @@
 """`make bench`: figures when the pieces exist, `skipped: <why>` when they do not, and never a failure."""
 
 import shutil
-from pathlib import Path
 import textwrap
+from pathlib import Path
 
 import pytest
 
