@@ -18,9 +18,24 @@ REVERSED := observability edge compute data foundation
 # State lives in a local file backend inside the repository unless PULUMI_BACKEND_URL says
 # otherwise; no Pulumi Cloud account is needed. The passphrase comes from the environment.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+# Every real preview and update runs the compliance policy pack; a mandatory violation stops it.
+# `make plan` runs the same rules offline.
+PULUMI_POLICY_ARGS ?= --policy-pack $(CURDIR)/policy
 
-.PHONY: help setup lock measure test test-python test-node lint plan validate-dev export-dev-inventory report bench \
-        deploy-all destroy-all check-cli $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS))
+# The safety catch of every command that changes production: prints the extra Pulumi flags
+# (`--yes` only with YES=1), or refuses without a terminal (tools/payments_tools/confirm.py).
+CONFIRM = YES="$(YES)" $(PY) -m payments_tools.confirm
+# Run in stacks/<layer>: fail unless the stack exists. Never creates one, never prompts (on a terminal a
+# missing stack would otherwise be offered for creation); stacks come from `make init-stacks`.
+STACK_EXISTS = pulumi stack select $(STACK) --non-interactive >/dev/null \
+  || { echo "stacks/$*: no stack '$(STACK)'; create the stacks once with make init-stacks (or fix STACK=)"; exit 1; }
+# What deploy-all runs after the checks, in order; a step is any target (e.g. a smoke test after edge).
+DEPLOY_ALL_STEPS := $(addprefix pulumi-up-,$(LAYERS))
+
+.PHONY: help setup setup-deploy lock measure test test-python test-node lint plan validate-dev export-dev-inventory report bench \
+        preflight init-stacks deploy-checks deploy-all destroy-all check-cli \
+        $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) \
+        $(addprefix pulumi-up-,$(LAYERS)) $(addprefix pulumi-destroy-,$(LAYERS))
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z%_$$(), -]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\(addprefix ([a-z]+)-,\$$\(LAYERS\)\): [a-z]+-%/\1-<layer>/; s/:.*## /\t/' | expand -t 26
@@ -37,12 +52,12 @@ $(UV): requirements-uv.lock
 
 # `pip sync` makes .venv hold exactly the lock, hash-checked; the repository's own packages are
 # then installed editable, built by the locked setuptools (no build isolation: nothing unpinned).
-$(VENV)/.installed: requirements-dev.lock pyproject.toml | $(UV)
+$(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml | $(UV)
 	@echo "setup: .venv from requirements-dev.lock"
 	[ -x $(PY) ] || $(UV) venv --python $(PYTHON) $(VENV)
 	$(UV) pip sync --python $(PY) --require-hashes requirements-dev.lock
 	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --editable .
-	touch $@
+	touch $@ $(VENV)/.deploy-installed  # the development lock holds the runtime lock's exact versions
 
 lock: $(UV) ## re-resolve requirements*.txt into the hashed locks (requirements.lock for deploys, requirements-dev.lock for tests)
 	$(UV) pip compile $(LOCK_ARGS) requirements.txt -o requirements.lock
@@ -66,7 +81,7 @@ test-node: setup ## the Node.js handler tests against moto_server
 
 lint: setup ## ruff and mypy over every Python file
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shared tools/payments_tools $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
+	$(VENV)/bin/mypy shared tools/payments_tools policy/payments_policy $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
 	for layer in $(LAYERS); do $(VENV)/bin/mypy stacks/$$layer/__main__.py; done  # one at a time: each is a module named __main__
 
 plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json (PLAN_ARGS='--layer data ...')
@@ -87,21 +102,69 @@ bench: setup ## print plan time per layer, the plan against its import floor, zi
 measure: ## fresh-clone figures of the committed tree: make setup, make test, make plan against its import floor
 	tools/measure.sh
 
-check-cli:
+# --- deploying for real ---------------------------------------------------------------------
+# Order: check-cli (seconds, before any install) → setup-deploy → preflight → preview/confirm/up.
+
+check-cli: ## the Pulumi CLI and a secrets provider or passphrase are there (runs before any install)
 	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is required for real deploys: https://www.pulumi.com/docs/install/"; exit 1; }
-	@[ -n "$${PULUMI_CONFIG_PASSPHRASE+x}" ] || [ -n "$${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] || { echo "set PULUMI_CONFIG_PASSPHRASE (or _FILE) to encrypt stack secrets"; exit 1; }
+	@[ -n "$${PULUMI_CONFIG_PASSPHRASE+x}" ] || [ -n "$${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] || [ -n "$${PULUMI_SECRETS_PROVIDER:-}" ] \
+	  || { echo "set PULUMI_SECRETS_PROVIDER (e.g. awskms://...) or PULUMI_CONFIG_PASSPHRASE (or _FILE) to encrypt stack secrets"; exit 1; }
 
-$(addprefix up-,$(LAYERS)): up-%: setup check-cli ## deploy one layer (e.g. make up-data)
-	cd stacks/$* && pulumi stack select --create $(STACK) && pulumi up --yes --stack $(STACK)
+setup-deploy: $(VENV)/.deploy-installed node_modules/.deploy-installed ## install only what deploys: requirements.txt, this repo, the handlers' build packages
 
-$(addprefix preview-,$(LAYERS)): preview-%: setup check-cli ## preview one layer's changes against the real account
-	cd stacks/$* && pulumi stack select --create $(STACK) && pulumi preview --stack $(STACK)
+# The runtime lock alone. It removes the test tooling from a development .venv, so the
+# development stamp goes and the next `make setup` syncs the tooling back.
+$(VENV)/.deploy-installed: requirements.lock pyproject.toml | $(UV)
+	@echo "setup-deploy: .venv from requirements.lock"
+	[ -x $(PY) ] || $(UV) venv --python $(PYTHON) $(VENV)
+	$(UV) pip sync --python $(PY) --require-hashes requirements.lock
+	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --editable .
+	rm -f $(VENV)/.installed
+	touch $@
 
-$(addprefix destroy-,$(LAYERS)): destroy-%: setup check-cli ## destroy one layer (downstream layers first!)
-	cd stacks/$* && pulumi destroy --yes --stack $(STACK)
+# Only package.json's "dependencies" (what builds the Lambda bundle), never the test packages.
+node_modules/.deploy-installed: package.json package-lock.json
+	npm ci --omit=dev --no-audit --no-fund
+	touch $@
 
-deploy-all: setup check-cli ## deploy foundation → data → compute → edge → observability, stopping at the first failure
-	for layer in $(LAYERS); do $(MAKE) --no-print-directory up-$$layer; done
+preflight: $(VENV)/.deploy-installed ## check the production account and this machine; every problem at once (exit 1), exit 2 if unreadable
+	$(PY) -m payments_tools.preflight --stack $(STACK)
 
-destroy-all: setup check-cli ## destroy every layer in reverse order
-	for layer in $(REVERSED); do $(MAKE) --no-print-directory destroy-$$layer; done
+deploy-checks: check-cli
+	@$(MAKE) --no-print-directory setup-deploy
+	@$(MAKE) --no-print-directory preflight
+
+init-stacks: check-cli ## create the five stacks once (secrets: PULUMI_SECRETS_PROVIDER, else the passphrase)
+	for layer in $(LAYERS); do \
+	  cd $(CURDIR)/stacks/$$layer; \
+	  if pulumi stack select $(STACK) 2>/dev/null; then echo "$$layer: stack $(STACK) exists"; \
+	  else pulumi stack init $(STACK) $${PULUMI_SECRETS_PROVIDER:+--secrets-provider "$$PULUMI_SECRETS_PROVIDER"}; fi; \
+	done
+
+$(addprefix preview-,$(LAYERS)): preview-%: deploy-checks ## preview one layer's changes against the real account
+	cd stacks/$* && $(STACK_EXISTS)
+	cd stacks/$* && pulumi preview --stack $(STACK) --diff $(PULUMI_POLICY_ARGS)
+
+$(addprefix up-,$(LAYERS)): up-%: deploy-checks ## deploy one layer: preview, confirm on a terminal (YES=1 without one), up
+	@$(MAKE) --no-print-directory pulumi-up-$*
+
+deploy-all: deploy-checks ## deploy foundation → data → compute → edge → observability, each previewed and confirmed; stops at the first failure
+	for step in $(DEPLOY_ALL_STEPS); do $(MAKE) --no-print-directory $$step; done
+
+$(addprefix destroy-,$(LAYERS)): destroy-%: check-cli ## destroy one layer (downstream layers first!): type its stack name, or YES=1
+	@$(MAKE) --no-print-directory setup-deploy
+	@$(MAKE) --no-print-directory pulumi-destroy-$*
+
+destroy-all: check-cli ## destroy every layer in reverse order, each confirmed
+	@$(MAKE) --no-print-directory setup-deploy
+	for layer in $(REVERSED); do $(MAKE) --no-print-directory pulumi-destroy-$$layer; done
+
+# The Pulumi steps themselves, run after the checks above. No stack is ever created here
+# (a mistyped STACK= fails in STACK_EXISTS instead of making an empty one: see init-stacks).
+$(addprefix pulumi-up-,$(LAYERS)): pulumi-up-%:
+	cd stacks/$* && $(STACK_EXISTS)
+	flags=$$($(CONFIRM) up --layer $* --stack $(STACK)) && cd stacks/$* && pulumi up --stack $(STACK) $(PULUMI_POLICY_ARGS) $$flags
+
+$(addprefix pulumi-destroy-,$(LAYERS)): pulumi-destroy-%:
+	cd stacks/$* && $(STACK_EXISTS)
+	flags=$$($(CONFIRM) destroy --layer $* --stack $(STACK)) && cd stacks/$* && pulumi destroy --stack $(STACK) $$flags

@@ -26,7 +26,9 @@ timed() {  # timed NAME COMMAND...: run it, print its wall time, show its log's 
 echo "fresh clone of $(git rev-parse --short HEAD) in $work/repo; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 timed "make setup" make setup
 timed "make test" make test
-grep -E "^[0-9]+ passed" "$work/make test.log" | tail -1 | sed 's/^/  /'
-echo "  lines after the pytest summary: $(sed -n '/^[0-9]* passed/,$p' "$work/make test.log" | grep -cE 'Traceback|never retrieved|never awaited|Warning' || true) tracebacks or warnings"
+grep -E "[0-9]+ passed" "$work/make test.log" | head -1 | tr -d '=' | sed 's/^ */  pytest: /'
+after="$(sed -n '/[0-9]* passed/,/npm test/p' "$work/make test.log" | grep -cE 'Traceback|never retrieved|never awaited|Warning' || true)"
+echo "  tracebacks or warnings after the pytest summary: $after"
+grep -E "^# (pass|fail) " "$work/make test.log" | tr '\n' ' ' | sed 's/^/  node: /'; echo
 .venv/bin/python -m payments_tools.bench --only plan-floor
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -13,8 +13,13 @@ from payments_tools import pulumi_internals
 from payments_tools.mocks import PlanMocks
 
 
-def changed(detail: str) -> str:
-    return pulumi_internals.INTERNALS_CHANGED.format(version=pulumi.__version__ if hasattr(pulumi, "__version__") else "?", detail=detail)
+changed = pulumi_internals.changed
+
+
+def test_the_failure_message_names_the_version_the_module_and_the_way_out():
+    message = changed("SETTINGS.outputs is gone")
+    assert "Pulumi 3." in message and "SETTINGS.outputs is gone" in message
+    assert "tools/payments_tools/pulumi_internals.py" in message and "requirements.txt" in message
 
 
 @pytest.mark.parametrize(("module", "names"), list(pulumi_internals.USED.items()))

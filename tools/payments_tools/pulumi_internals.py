@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.metadata
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -25,6 +26,11 @@ INTERNALS_CHANGED = (
     "Pulumi {version} changed a private runtime API the offline plan relies on ({detail}); "
     "update tools/payments_tools/pulumi_internals.py for this Pulumi version or pin the previous one in requirements.txt"
 )
+
+def changed(detail: str) -> str:
+    """The message for a private API that is no longer what this module expects."""
+    return INTERNALS_CHANGED.format(version=importlib.metadata.version("pulumi"), detail=detail)
+
 
 USED: dict[str, tuple[str, ...]] = {
     "pulumi.runtime.settings": ("SETTINGS", "set_root_resource"),

@@ -7,11 +7,11 @@ policy ("memory never below the dev function's", "at least 100 unreserved concur
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shared import naming
 from shared.errors import ConfigError, raise_if_any
@@ -22,19 +22,9 @@ from shared.settings import ComputeSettings, Settings
 MIN_UNRESERVED_CONCURRENCY = 100
 """AWS keeps at least this much of the account's concurrency unreserved for every other function."""
 
-NODE_RUNTIME_DEPRECATIONS: Mapping[str, dt.date] = {
-    "nodejs10.x": dt.date(2021, 7, 30),
-    "nodejs12.x": dt.date(2023, 3, 31),
-    "nodejs14.x": dt.date(2023, 12, 4),
-    "nodejs16.x": dt.date(2024, 6, 12),
-    "nodejs18.x": dt.date(2025, 9, 1),
-    "nodejs20.x": dt.date(2026, 4, 30),
-    "nodejs22.x": dt.date(2027, 4, 30),
-}
-"""AWS Lambda's published deprecation dates (docs: lambda-runtimes.html); checked against the migration date, never the clock."""
-
-RECOMMENDED_RUNTIME = "nodejs22.x"
-"""What the deprecation warning suggests; the handlers run unchanged on 18, 20 and 22."""
+DATA_KEY_VARIABLE = "DATA_KEY_ARN"
+"""The variable naming the data CMK: a handler writing to S3 must name it (SSEKMSKeyId), since
+`aws:kms` without a key id makes S3 use the AWS managed aws/s3 key instead of the bucket default."""
 
 RESERVED_VARIABLES = frozenset({
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
@@ -98,24 +88,6 @@ def check_concurrency(reservations: Mapping[str, int], account_limit: int) -> No
             f"AWS requires at least {MIN_UNRESERVED_CONCURRENCY}. Reservations: {listed}. Lower compute.reservedConcurrency / "
             "compute.defaultReservedConcurrency or raise the account quota and compute.accountConcurrencyLimit",
         )
-
-
-def runtime_deprecation(runtime: str, on: dt.date) -> str | None:
-    """A warning when AWS has deprecated `runtime` by `on` (the migration date), else None."""
-    deprecated = NODE_RUNTIME_DEPRECATIONS.get(runtime)
-    match = re.fullmatch(r"nodejs(\d+)\.x", runtime)
-    if deprecated is None and not (match and int(match.group(1)) < 10):
-        return None
-    if deprecated is not None and deprecated > on:
-        return None
-    since = f" on {deprecated.isoformat()}" if deprecated else ""
-    return (
-        f"compute.runtime is {runtime}, which AWS Lambda deprecated{since}: it gets no security patches, and a few months "
-        f"after deprecation AWS blocks creating, then updating, functions on it. The migration spec asks for it, so it stays the default. "
-        f"To switch, set "
-        f"`payments-compute:compute: {{\"runtime\": \"{RECOMMENDED_RUNTIME}\"}}` in stacks/compute/Pulumi.prod.yaml or "
-        f"`compute.runtime: {RECOMMENDED_RUNTIME}` in config/production.yaml; the handlers run unchanged on Node.js 18, 20 and 22."
-    )
 
 
 def function_specs(inventory: Inventory, settings: Settings) -> tuple[FunctionSpec, ...]:
@@ -204,3 +176,22 @@ def production_environment(
         ]
     raise_if_any(problems, header="invalid production environment:")
     return rewritten
+
+
+def with_data_key(environment: Mapping[str, str], data_key_arn: str) -> dict[str, str]:
+    """`environment` plus DATA_KEY_ARN; refuses a configured value that would point elsewhere."""
+    configured = environment.get(DATA_KEY_VARIABLE)
+    if configured is not None and configured != data_key_arn:
+        raise ConfigError(
+            f"Environment.Variables.{DATA_KEY_VARIABLE}", "is set by the compute layer from the foundation's data key; remove it"
+        )
+    return {**environment, DATA_KEY_VARIABLE: data_key_arn}
+
+
+def function_environment(
+    spec: FunctionSpec, extra: Mapping[str, str], dev_account_id: str | None, resolved: Sequence[Any]
+) -> dict[str, str]:
+    """A function's production variables from the resolved (name map, data key ARN): dev names rewritten, DATA_KEY_ARN added."""
+    name_map, data_key_arn = resolved
+    environment = production_environment(spec.dev_environment, name_map, extra, dev_account_id=dev_account_id, owner=spec.dev_name)
+    return with_data_key(environment, data_key_arn)
