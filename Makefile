@@ -11,6 +11,12 @@ UV := .tools/uv/bin/uv
 LOCK_ARGS := --quiet --universal --generate-hashes --python-version 3.11
 # uv uses the interpreter make was given, never one it downloads.
 export UV_PYTHON_DOWNLOADS := never
+# uv installs sources without bytecode. Python writes the bytecode cache on first import, unless
+# PYTHONDONTWRITEBYTECODE is set (some shells and CI images set it): then every test worker and every
+# plan parses pulumi_aws's thousands of modules again (2-3 s per process). So the cache is always
+# written, into .venv/pycache, never beside the repository's sources.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 STACK ?= prod
 LAYERS := foundation data compute edge observability
 REVERSED := observability edge compute data foundation
@@ -79,7 +85,7 @@ test-python: setup ## the Python suite, in parallel (PYTEST_WORKERS=auto)
 test-node: setup ## the Node.js handler tests against moto_server
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server npm test
 
-lint: setup ## ruff and mypy over every Python file
+lint: setup ## ruff check and mypy (strict; boto3 typed by pinned stubs) over every Python file
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy shared tools/payments_tools policy/payments_policy $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
 	for layer in $(LAYERS); do $(VENV)/bin/mypy stacks/$$layer/__main__.py; done  # one at a time: each is a module named __main__
@@ -96,8 +102,8 @@ export-dev-inventory: setup ## rewrite config/dev-environment.json and the OpenA
 report: setup ## migration summary (Markdown + JSON in build/) from the deployed stacks (REPORT_ARGS=--plan: from build/plan.json)
 	$(PY) -m payments_tools.report --stack $(STACK) $(REPORT_ARGS)
 
-bench: setup ## print plan time per layer, the plan against its import floor, zip sizes, handler cold start and latency
-	$(PY) -m payments_tools.bench
+bench: setup ## print plan time per layer, the plan against its import floor, zip sizes, handler cold start and latency (BENCH_ARGS='--only plan-floor')
+	$(PY) -m payments_tools.bench $(BENCH_ARGS)
 
 measure: ## fresh-clone figures of the committed tree: make setup, make test, make plan against its import floor
 	tools/measure.sh
