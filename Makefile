@@ -60,7 +60,7 @@ $(UV): requirements-uv.lock
 # then installed editable, built by the locked setuptools (no build isolation: nothing unpinned).
 $(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml | $(UV)
 	@echo "setup: .venv from requirements-dev.lock"
-	[ -x $(PY) ] || $(UV) venv --python $(PYTHON) $(VENV)
+	[ -x $(PY) ] || $(UV) venv --clear --python $(PYTHON) $(VENV)  # --clear: a .venv without python is only a bytecode cache
 	$(UV) pip sync --python $(PY) --require-hashes requirements-dev.lock
 	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --editable .
 	touch $@ $(VENV)/.deploy-installed  # the development lock holds the runtime lock's exact versions
@@ -122,7 +122,7 @@ setup-deploy: $(VENV)/.deploy-installed node_modules/.deploy-installed ## instal
 # development stamp goes and the next `make setup` syncs the tooling back.
 $(VENV)/.deploy-installed: requirements.lock pyproject.toml | $(UV)
 	@echo "setup-deploy: .venv from requirements.lock"
-	[ -x $(PY) ] || $(UV) venv --python $(PYTHON) $(VENV)
+	[ -x $(PY) ] || $(UV) venv --clear --python $(PYTHON) $(VENV)  # --clear: a .venv without python is only a bytecode cache
 	$(UV) pip sync --python $(PY) --require-hashes requirements.lock
 	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --editable .
 	rm -f $(VENV)/.installed
