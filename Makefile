@@ -14,9 +14,9 @@ export UV_PYTHON_DOWNLOADS := never
 # uv installs sources without bytecode. Python writes the bytecode cache on first import, unless
 # PYTHONDONTWRITEBYTECODE is set (some shells and CI images set it): then every test worker and every
 # plan parses pulumi_aws's thousands of modules again (2-3 s per process). So the cache is always
-# written, into .venv/pycache, never beside the repository's sources.
+# written, into .pycache/ (ignored by git), never beside the repository's sources.
 unexport PYTHONDONTWRITEBYTECODE
-export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
+export PYTHONPYCACHEPREFIX := $(CURDIR)/.pycache
 STACK ?= prod
 LAYERS := foundation data compute edge observability
 REVERSED := observability edge compute data foundation
@@ -60,7 +60,7 @@ $(UV): requirements-uv.lock
 # then installed editable, built by the locked setuptools (no build isolation: nothing unpinned).
 $(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml | $(UV)
 	@echo "setup: .venv from requirements-dev.lock"
-	[ -x $(PY) ] || $(UV) venv --clear --python $(PYTHON) $(VENV)  # --clear: a .venv without python is only a bytecode cache
+	[ -x $(PY) ] || $(UV) venv --python $(PYTHON) $(VENV)
 	$(UV) pip sync --python $(PY) --require-hashes requirements-dev.lock
 	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --editable .
 	touch $@ $(VENV)/.deploy-installed  # the development lock holds the runtime lock's exact versions
@@ -122,7 +122,7 @@ setup-deploy: $(VENV)/.deploy-installed node_modules/.deploy-installed ## instal
 # development stamp goes and the next `make setup` syncs the tooling back.
 $(VENV)/.deploy-installed: requirements.lock pyproject.toml | $(UV)
 	@echo "setup-deploy: .venv from requirements.lock"
-	[ -x $(PY) ] || $(UV) venv --clear --python $(PYTHON) $(VENV)  # --clear: a .venv without python is only a bytecode cache
+	[ -x $(PY) ] || $(UV) venv --python $(PYTHON) $(VENV)
 	$(UV) pip sync --python $(PY) --require-hashes requirements.lock
 	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --editable .
 	rm -f $(VENV)/.installed
