@@ -12,7 +12,6 @@ import pytest
 from payments_tools import pulumi_internals
 from payments_tools.mocks import PlanMocks
 
-
 changed = pulumi_internals.changed
 
 
