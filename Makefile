@@ -85,8 +85,9 @@ test-python: setup ## the Python suite, in parallel (PYTEST_WORKERS=auto)
 test-node: setup ## the Node.js handler tests against moto_server
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server npm test
 
-lint: setup ## ruff check and mypy (strict; boto3 typed by pinned stubs) over every Python file
+lint: setup ## ruff check, ruff format --check and mypy (strict; boto3 typed by pinned stubs) over every Python file
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared tools/payments_tools policy/payments_policy $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
 	for layer in $(LAYERS); do $(VENV)/bin/mypy stacks/$$layer/__main__.py; done  # one at a time: each is a module named __main__
 
