@@ -7,9 +7,10 @@ import pulumi
 
 from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
 from payments_compute.function import PaymentFunction, PaymentFunctionArgs
-from payments_compute.packaging import build_root, node_target
+from payments_compute.packaging import node_target
 from payments_compute.rules import function_environment, function_specs, resource_name_map
 from payments_compute.signing import CodeSigning, CodeSigningArgs, signing_profile_name
+from shared.build import build_dir
 from shared.layer import start_layer
 from shared.outputs import Compute, Data, Foundation
 
@@ -19,36 +20,47 @@ foundation, data = ctx.upstream(Foundation.LAYER), ctx.upstream(Data.LAYER)
 
 specs = function_specs(inventory, settings)
 data_key_arn, logs_key_arn = foundation.require(Foundation.DATA_KEY_ARN), foundation.require(Foundation.LOGS_KEY_ARN)
-artifacts = FunctionArtifacts("functions", FunctionArtifactsArgs(
-    code_paths={spec.dev_name: spec.code_path for spec in specs},
-    bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
-    kms_key_arn=data_key_arn,
-    build_dir=build_root(settings.repo_root) / "artifacts",
-    node_target=node_target(settings.compute.runtime),
-    provider=ctx.provider,
-))
-signing = CodeSigning("code-signing", CodeSigningArgs(
-    profile_name=signing_profile_name(settings.environment_suffix), objects=artifacts.uploads,
-), pulumi.ResourceOptions(provider=ctx.provider))
+artifacts = FunctionArtifacts(
+    "functions",
+    FunctionArtifactsArgs(
+        code_paths={spec.dev_name: spec.code_path for spec in specs},
+        bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
+        kms_key_arn=data_key_arn,
+        build_dir=build_dir(settings.repo_root) / "artifacts",
+        node_target=node_target(settings.compute.runtime),
+        provider=ctx.provider,
+    ),
+)
+signing = CodeSigning(
+    "code-signing",
+    CodeSigningArgs(
+        profile_name=signing_profile_name(settings.environment_suffix),
+        objects=artifacts.uploads,
+    ),
+    pulumi.ResourceOptions(provider=ctx.provider),
+)
 names = pulumi.Output.all(data.require(Data.TABLE_NAMES), data.require(Data.BUCKET_NAMES)).apply(
     lambda maps: resource_name_map(inventory, maps[0], maps[1], settings.environment_suffix)
 )
 functions = {
-    spec.dev_name: PaymentFunction(spec.dev_name, PaymentFunctionArgs(
-        spec=spec,
-        role_arn=foundation.require_entry(Foundation.FUNCTION_ROLE_ARNS, spec.dev_name),
-        environment=pulumi.Output.all(names, data_key_arn).apply(
-            partial(function_environment, spec, settings.compute.environment, inventory.account_id)
+    spec.dev_name: PaymentFunction(
+        spec.dev_name,
+        PaymentFunctionArgs(
+            spec=spec,
+            role_arn=foundation.require_entry(Foundation.FUNCTION_ROLE_ARNS, spec.dev_name),
+            environment=pulumi.Output.all(names, data_key_arn).apply(
+                partial(function_environment, spec, settings.compute.environment, inventory.account_id)
+            ),
+            data_key_arn=data_key_arn,
+            logs_key_arn=logs_key_arn,
+            log_retention_days=settings.log_retention_days,
+            artifact=artifacts.artifacts[spec.dev_name],
+            artifact_object=artifacts.objects[spec.dev_name],
+            signing_job=signing.signed[artifacts.artifacts[spec.dev_name].sha256],
+            code_signing_config_arn=signing.config_arn,
+            provider=ctx.provider,
         ),
-        data_key_arn=data_key_arn,
-        logs_key_arn=logs_key_arn,
-        log_retention_days=settings.log_retention_days,
-        artifact=artifacts.artifacts[spec.dev_name],
-        artifact_object=artifacts.objects[spec.dev_name],
-        signing_job=signing.signed[artifacts.artifacts[spec.dev_name].sha256],
-        code_signing_config_arn=signing.config_arn,
-        provider=ctx.provider,
-    ))
+    )
     for spec in specs
 }
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from payments_compute.packaging import build_artifact, build_root, build_zip
+from payments_compute.packaging import build_artifact, build_zip
 from payments_tools.harness import LayerRun, run_layer
 from payments_tools.mocks import PlanMocks
 from payments_tools.plan import run_program
+from shared.build import build_dir
 from shared.errors import ConfigError
 from shared.outputs import Compute, Data, Foundation
 
@@ -37,7 +38,7 @@ def functions_by_dev_name(run: LayerRun) -> dict[str, dict[str, Any]]:
 
 def package_of(code_path: Path) -> tuple[str, str]:
     """(S3 key, base64 sha256) the package of `code_path` must have: the zip of its nodejs24.x bundle."""
-    data = build_zip(build_artifact(code_path, build_root(REPO) / "artifacts", "node24").bundle)
+    data = build_zip(build_artifact(code_path, build_dir(REPO) / "artifacts", "node24").bundle)
     return f"functions/{hashlib.sha256(data).hexdigest()}.zip", base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
@@ -54,6 +55,7 @@ def rich(
 
 
 # --- every function setting -----------------------------------------------------------------
+
 
 def test_one_function_per_dev_function_named_by_the_rename_rule(example: LayerRun, dev_inventory: dict[str, Any]) -> None:
     functions = functions_by_dev_name(example)
@@ -140,6 +142,7 @@ def test_reservations_leaving_fewer_than_100_unreserved_stop_the_deploy_before_a
 
 # --- log groups -----------------------------------------------------------------------------
 
+
 def test_every_function_has_a_cmk_encrypted_30_day_log_group_created_before_it(
     upstream: Upstream, registrations: dict[str, dict[str, Any]]
 ) -> None:
@@ -159,6 +162,7 @@ def test_log_retention_follows_the_setting(upstream: Upstream) -> None:
 
 
 # --- packages -------------------------------------------------------------------------------
+
 
 def test_every_function_deploys_the_signed_copy_of_its_uploaded_package(
     upstream: Upstream, dev_inventory: dict[str, Any], registrations: dict[str, dict[str, Any]]
@@ -224,6 +228,7 @@ def test_changed_code_gets_a_new_package_only_for_its_functions(
 
 # --- environment ----------------------------------------------------------------------------
 
+
 def test_environment_variables_point_at_production_resources(rich: LayerRun) -> None:
     functions = functions_by_dev_name(rich)
     assert functions["payments-process-payment-dev"]["environment"]["variables"] == {
@@ -266,6 +271,7 @@ def test_no_dev_name_is_left_anywhere_in_production_configuration(rich: LayerRun
 
 # --- wiring ---------------------------------------------------------------------------------
 
+
 def test_every_resource_uses_the_production_provider(upstream: Upstream, registrations: dict[str, dict[str, Any]]) -> None:
     run_layer("compute", upstream=upstream)
     custom = {name: r for name, r in registrations.items() if r["type"].startswith("aws:")}
@@ -304,6 +310,7 @@ def test_a_missing_upstream_output_names_the_layer_to_deploy(upstream: Upstream)
 
 
 # --- code signing -------------------------------------------------------------------------------
+
 
 def test_one_lambda_signing_profile_and_an_enforcing_config_on_every_function(example: LayerRun) -> None:
     [profile] = example.of_type(SIGNING_PROFILE)

@@ -61,9 +61,7 @@ def test_a_runtime_without_a_pinned_release_names_what_can_be_tested() -> None:
 def test_the_runtime_comes_from_the_settings_and_the_compute_stack_override(repo: Path) -> None:
     assert configured_runtime(REPO_ROOT) == "nodejs24.x"
     assert configured_runtime(repo) == "nodejs24.x"
-    (repo / "stacks" / "compute" / "Pulumi.prod.yaml").write_text(
-        "config:\n  payments-compute:compute: '{\"runtime\": \"nodejs22.x\"}'\n"
-    )
+    (repo / "stacks" / "compute" / "Pulumi.prod.yaml").write_text('config:\n  payments-compute:compute: \'{"runtime": "nodejs22.x"}\'\n')
     assert configured_runtime(repo) == "nodejs22.x"
 
 

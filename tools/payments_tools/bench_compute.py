@@ -72,8 +72,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{function.name:<36} {f.files:>5} {f.source_bytes:>9} {f.unbundled_zip:>16} {f.bundled_zip:>14} {f.bundle_ms:>10.1f}  "
             f"{f.sha256[:16]}"
         )
-    print(f"{len(figures)} distinct package(s) for {len(inventory.functions)} function(s); esbuild target {target}; "
-          f"median of {args.repeat} bundles each")
+    print(
+        f"{len(figures)} distinct package(s) for {len(inventory.functions)} function(s); esbuild target {target}; "
+        f"median of {args.repeat} bundles each"
+    )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,6 @@ EXCLUDED_SUFFIXES = (".md",)
 """Documentation is not code."""
 BUNDLER = Path(__file__).resolve().parents[1] / "handlers" / "build.mjs"
 """The esbuild script (pinned esbuild from the root package.json) that bundles a handler folder."""
-BUILD_DIR_VARIABLE = "PAYMENTS_BUILD_DIR"
-"""Where packages are built instead of `<repo>/build` (the tests point it at a temporary folder)."""
 
 
 @dataclass(frozen=True)
@@ -133,11 +131,6 @@ def node_target(runtime: str) -> str:
     return f"node{match.group(1)}"
 
 
-def build_root(repo_root: Path) -> Path:
-    """`<repo>/build`, or the folder named by PAYMENTS_BUILD_DIR (tests, CI caches)."""
-    return Path(os.environ.get(BUILD_DIR_VARIABLE) or repo_root / "build")
-
-
 def bundle_digest(source: Path, target: str) -> str:
     """SHA-256 of everything the bundle depends on: the source files, the bundler, the lock file, the target.
 
@@ -160,7 +153,9 @@ def bundle_handlers(source: Path, out: Path, target: str) -> Path:
         raise ConfigError("CodePath", "Node.js is needed to bundle the handlers (esbuild): install it and run `npm ci`")
     result = subprocess.run(
         [node, str(BUNDLER), "--source", str(source), "--out", str(out), "--target", target],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise ConfigError("CodePath", f"bundling {source} failed (run `npm ci` if esbuild is missing):\n{result.stderr.strip()}")
