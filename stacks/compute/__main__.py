@@ -9,6 +9,7 @@ from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
 from payments_compute.function import PaymentFunction, PaymentFunctionArgs
 from payments_compute.rules import function_specs, production_environment, resource_name_map, runtime_deprecation
 from shared.layer import start_layer
+from shared.naming import logical_name
 from shared.outputs import Compute, Data, Foundation
 
 ctx = start_layer(Compute.LAYER, Path(__file__).parent)
@@ -31,7 +32,7 @@ names = pulumi.Output.all(data.require(Data.TABLE_NAMES), data.require(Data.BUCK
     lambda maps: resource_name_map(inventory, maps[0], maps[1], settings.environment_suffix)
 )
 functions = {
-    spec.dev_name: PaymentFunction(spec.dev_name, PaymentFunctionArgs(
+    spec.dev_name: PaymentFunction(logical_name(spec.name), PaymentFunctionArgs(
         spec=spec,
         role_arn=foundation.require_entry(Foundation.FUNCTION_ROLE_ARNS, spec.dev_name),
         environment=names.apply(partial(

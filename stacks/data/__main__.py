@@ -15,7 +15,7 @@ from payments_data.tables import MirroredTable, MirroredTableArgs
 from shared.devcheck import dev_session, require_dev_resources
 from shared.inventory import Table
 from shared.layer import start_layer
-from shared.naming import production_name
+from shared.naming import logical_name, production_name
 from shared.outputs import Data, Foundation
 
 ctx = start_layer(Data.LAYER, Path(__file__).parent)
@@ -27,12 +27,12 @@ data_key_arn = foundation.require(Foundation.DATA_KEY_ARN)
 
 
 def bucket(name: str) -> SecureBucket:
-    return SecureBucket(name, SecureBucketArgs(name, data_key_arn, settings.storage), ctx.provider)
+    return SecureBucket(logical_name(name), SecureBucketArgs(name, data_key_arn, settings.storage), ctx.provider)
 
 
 def table(dev: Table) -> MirroredTable:
     name = production_name(dev.name, suffix)
-    return MirroredTable(name, MirroredTableArgs(dev, name, data_key_arn), ctx.provider)
+    return MirroredTable(logical_name(name), MirroredTableArgs(dev, name, data_key_arn), ctx.provider)
 
 
 buckets = {b.name: bucket(production_name(b.name, suffix)) for b in inventory.buckets}
@@ -41,7 +41,7 @@ tables = {t.name: table(t) for t in inventory.tables}
 
 names = backup_names(suffix)
 backups = TableBackups(
-    names.base,
+    logical_name(names.base),
     TableBackupsArgs(
         names=names,
         kms_key_arn=data_key_arn,

@@ -36,7 +36,10 @@ api = PaymentsApi(
 )
 InvokePermissions(
     "invoke-permissions",
-    InvokePermissionsArgs(dev_document=inventory.api.document, execution_arn=api.rest_api.execution_arn, upstream=upstream),
+    InvokePermissionsArgs(
+        dev_document=inventory.api.document, execution_arn=api.rest_api.execution_arn, upstream=upstream,
+        suffix=settings.environment_suffix,
+    ),
     ctx.provider,
 )
 domain = CustomDomain(

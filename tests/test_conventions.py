@@ -1,0 +1,50 @@
+"""Conventions every layer keeps, checked on what the mock monitor sees when all five layers are planned.
+
+- Logical names never carry a dev name: the URN is what `pulumi preview` prints and what
+  state is keyed by, so a dev name there presents a production resource as a dev one.
+"""
+
+from typing import Any
+
+import pytest
+from pulumi.runtime.mocks import MockMonitor
+
+from payments_tools.harness import REPO_ROOT
+from payments_tools.plan import emulated_dev_account, plan_layers
+from shared.inventory import load_inventory
+from shared.references import project_name
+from shared.settings import LAYERS, load_settings
+
+
+@pytest.fixture(scope="module")
+def registrations() -> list[dict[str, Any]]:
+    """Every registration of the whole plan: URN, custom or component, provider reference."""
+    seen: list[dict[str, Any]] = []
+    original = MockMonitor.RegisterResource
+
+    def record(self: MockMonitor, request: Any) -> Any:
+        response = original(self, request)
+        seen.append({"urn": response.urn, "type": request.type, "custom": request.custom, "provider": request.provider})
+        return response
+
+    with pytest.MonkeyPatch.context() as patch, emulated_dev_account(REPO_ROOT):
+        patch.setattr(MockMonitor, "RegisterResource", record)
+        plan_layers(REPO_ROOT)
+    return seen
+
+
+def _dev_names() -> set[str]:
+    settings = load_settings(REPO_ROOT)
+    inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
+    # Index names are kept in production (a GSI is queried by name), so they are not dev names.
+    return {*inventory.resource_names, inventory.api.name}
+
+
+def test_no_urn_in_any_layer_carries_a_dev_name(registrations):
+    dev_names = _dev_names()
+    assert "payments-process-payment-dev" in dev_names and "payments-api-dev" in dev_names
+    layers = {r["urn"].split("::")[1] for r in registrations}
+    assert layers == {project_name(layer) for layer in LAYERS}
+    offending = sorted(r["urn"] for r in registrations if any(dev in r["urn"] for dev in dev_names))
+    assert not offending, "URNs carrying a dev name:\n" + "\n".join(offending)
+
