@@ -2,6 +2,8 @@
 
 - Logical names never carry a dev name: the URN is what `pulumi preview` prints and what
   state is keyed by, so a dev name there presents a production resource as a dev one.
+- Every AWS resource is managed by the production provider (eu-west-1, default tags): one
+  created with the ambient default provider would land wherever the shell points, untagged.
 """
 
 from typing import Any
@@ -10,8 +12,9 @@ import pytest
 from pulumi.runtime.mocks import MockMonitor
 
 from payments_tools.harness import REPO_ROOT
-from payments_tools.plan import emulated_dev_account, plan_layers
+from payments_tools.plan import STACK, emulated_dev_account, plan_layers
 from shared.inventory import load_inventory
+from shared.provider import PROVIDER_NAME
 from shared.references import project_name
 from shared.settings import LAYERS, load_settings
 
@@ -48,3 +51,15 @@ def test_no_urn_in_any_layer_carries_a_dev_name(registrations):
     offending = sorted(r["urn"] for r in registrations if any(dev in r["urn"] for dev in dev_names))
     assert not offending, "URNs carrying a dev name:\n" + "\n".join(offending)
 
+
+def test_every_aws_resource_in_every_layer_uses_the_production_provider(registrations):
+    custom = [r for r in registrations if r["custom"] and r["type"].startswith("aws:")]
+    assert {r["urn"].split("::")[1] for r in custom} == {project_name(layer) for layer in LAYERS}
+    wrong = []
+    for r in custom:
+        project = r["urn"].split("::")[1]
+        # A provider reference is `<provider URN>::<provider id>`; the provider is a child of the stack.
+        production = f"urn:pulumi:{STACK}::{project}::pulumi:pulumi:Stack$pulumi:providers:aws::{PROVIDER_NAME}"
+        if r["provider"].rsplit("::", 1)[0] != production:
+            wrong.append(f"{r['urn']} -> {r['provider'] or 'the default provider'}")
+    assert not wrong, "resources not managed by the production provider:\n" + "\n".join(wrong)

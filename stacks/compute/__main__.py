@@ -15,6 +15,7 @@ from shared.outputs import Compute, Data, Foundation
 ctx = start_layer(Compute.LAYER, Path(__file__).parent)
 settings, inventory = ctx.settings, ctx.inventory
 foundation, data = ctx.upstream(Foundation.LAYER), ctx.upstream(Data.LAYER)
+opts = pulumi.ResourceOptions(provider=ctx.provider)
 
 if warning := runtime_deprecation(settings.compute.runtime, settings.migration_date):
     pulumi.log.warn(warning)
@@ -26,8 +27,7 @@ artifacts = FunctionArtifacts("functions", FunctionArtifactsArgs(
     bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
     kms_key_arn=data_key_arn,
     build_dir=settings.repo_root / "build" / "artifacts",
-    provider=ctx.provider,
-))
+), opts)
 names = pulumi.Output.all(data.require(Data.TABLE_NAMES), data.require(Data.BUCKET_NAMES)).apply(
     lambda maps: resource_name_map(inventory, maps[0], maps[1], settings.environment_suffix)
 )
@@ -44,8 +44,7 @@ functions = {
         log_retention_days=settings.log_retention_days,
         artifact=artifacts.artifacts[spec.dev_name],
         artifact_object=artifacts.objects[spec.dev_name],
-        provider=ctx.provider,
-    ))
+    ), opts)
     for spec in specs
 }
 

@@ -24,15 +24,16 @@ require_dev_resources(inventory, dev_session(inventory, settings))
 
 foundation = ctx.upstream(Foundation.LAYER)
 data_key_arn = foundation.require(Foundation.DATA_KEY_ARN)
+opts = pulumi.ResourceOptions(provider=ctx.provider)
 
 
 def bucket(name: str) -> SecureBucket:
-    return SecureBucket(logical_name(name), SecureBucketArgs(name, data_key_arn, settings.storage), ctx.provider)
+    return SecureBucket(logical_name(name), SecureBucketArgs(name, data_key_arn, settings.storage), opts)
 
 
 def table(dev: Table) -> MirroredTable:
     name = production_name(dev.name, suffix)
-    return MirroredTable(logical_name(name), MirroredTableArgs(dev, name, data_key_arn), ctx.provider)
+    return MirroredTable(logical_name(name), MirroredTableArgs(dev, name, data_key_arn), opts)
 
 
 buckets = {b.name: bucket(production_name(b.name, suffix)) for b in inventory.buckets}
@@ -50,7 +51,7 @@ backups = TableBackups(
         settings=settings.backup,
         force_destroy=settings.storage.force_destroy,
     ),
-    ctx.provider,
+    opts,
 )
 
 for key, value in data_exports(inventory, buckets, artifacts, tables, backups).items():

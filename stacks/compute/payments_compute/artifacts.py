@@ -24,8 +24,6 @@ class FunctionArtifactsArgs:
     """The data key; every package is stored SSE-KMS with it."""
     build_dir: Path
     """Where zips are written before upload (`build/artifacts` under the repository root)."""
-    provider: aws.Provider
-    """The production provider (eu-west-1, default tags)."""
 
 
 class FunctionArtifacts(pulumi.ComponentResource):
@@ -44,7 +42,7 @@ class FunctionArtifacts(pulumi.ComponentResource):
     keys: pulumi.Output[dict[str, str]]
     """S3 key per dev function name."""
 
-    def __init__(self, name: str, args: FunctionArtifactsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: FunctionArtifactsArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:compute:Artifacts", name, None, opts)
         by_folder = {path: build_artifact(path, args.build_dir) for path in sorted(set(args.code_paths.values()))}
         self.artifacts = {dev: by_folder[path] for dev, path in args.code_paths.items()}
@@ -62,7 +60,7 @@ class FunctionArtifacts(pulumi.ComponentResource):
                 kms_key_id=args.kms_key_arn,
                 # The object's ETag is not an MD5 under SSE-KMS; this hash is what tells Pulumi the content changed.
                 source_hash=artifact.sha256,
-                opts=pulumi.ResourceOptions(provider=args.provider, parent=self),
+                opts=pulumi.ResourceOptions(parent=self),
             )
         self.objects = {dev: uploads[artifact.sha256] for dev, artifact in self.artifacts.items()}
         self.keys = pulumi.Output.from_input({dev: artifact.key for dev, artifact in self.artifacts.items()})

@@ -33,8 +33,6 @@ class PaymentFunctionArgs:
     """The built package the function runs."""
     artifact_object: aws.s3.BucketObjectv2
     """The uploaded package; the function is created only after it exists."""
-    provider: aws.Provider
-    """The production provider (eu-west-1, default tags)."""
 
 
 class PaymentFunction(pulumi.ComponentResource):
@@ -45,7 +43,7 @@ class PaymentFunction(pulumi.ComponentResource):
     retention and the later CreateLogGroup would fail.
     """
 
-    def __init__(self, name: str, args: PaymentFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: PaymentFunctionArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:compute:Function", name, None, opts)
         spec = args.spec
         self.log_group = encrypted_log_group(
@@ -53,7 +51,7 @@ class PaymentFunction(pulumi.ComponentResource):
             name=spec.log_group_name,
             kms_key_arn=args.logs_key_arn,
             retention_days=args.log_retention_days,
-            opts=pulumi.ResourceOptions(provider=args.provider, parent=self),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.function = aws.lambda_.Function(
             name,
@@ -72,7 +70,7 @@ class PaymentFunction(pulumi.ComponentResource):
             kms_key_arn=args.data_key_arn,
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=self.log_group.name),
-            opts=pulumi.ResourceOptions(provider=args.provider, parent=self, depends_on=[self.log_group, args.artifact_object]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, args.artifact_object]),
         )
         self.function_name = self.function.name
         self.arn = self.function.arn

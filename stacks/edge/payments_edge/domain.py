@@ -91,9 +91,9 @@ class CustomDomain(pulumi.ComponentResource):
     domain: aws.apigateway.DomainName
     certificate_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: CustomDomainArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: CustomDomainArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:edge:CustomDomain", name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         plan = args.plan
 
         if plan.certificate_arn is not None:

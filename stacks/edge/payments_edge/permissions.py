@@ -108,9 +108,9 @@ class InvokePermissions(pulumi.ComponentResource):
 
     permissions: list[aws.lambda_.Permission]
 
-    def __init__(self, name: str, args: InvokePermissionsArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: InvokePermissionsArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:edge:InvokePermissions", name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         self.permissions = [
             aws.lambda_.Permission(
                 grant.logical_name,

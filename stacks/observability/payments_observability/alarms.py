@@ -261,9 +261,9 @@ class Alarms(pulumi.ComponentResource):
     arns: pulumi.Output[dict[str, str]]
     """{alarm name: alarm ARN}."""
 
-    def __init__(self, name: str, args: AlarmsArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:observability:Alarms", name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         self.alarms = {
             spec.name: aws.cloudwatch.MetricAlarm(logical_name(spec.name), opts=child, **metric_alarm_args(spec, args.topic_arn))
             for spec in args.specs
