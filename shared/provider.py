@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pulumi
 import pulumi_aws as aws
 
 from shared.settings import Settings, require_region
@@ -32,7 +31,3 @@ def production_provider(settings: Settings) -> aws.Provider:
         allowed_account_ids=list(settings.allowed_account_ids) or None,
     )
 
-
-def resource_options(provider: aws.Provider, parent: pulumi.Resource | None = None, **kwargs: object) -> pulumi.ResourceOptions:
-    """Options binding a resource to the production provider (and, inside a component, its parent)."""
-    return pulumi.ResourceOptions(provider=provider, parent=parent, **kwargs)  # type: ignore[arg-type]

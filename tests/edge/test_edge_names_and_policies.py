@@ -214,14 +214,10 @@ def test_a_domain_needs_a_certificate_or_a_zone() -> None:
     assert "api.hostedZoneId" in str(caught.value) and "api.payments.example.com" in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    ("certificate", "zone", "requests", "alias"),
-    [(CERT, None, False, False), (None, "Z0123", True, True), (CERT, "Z0123", False, True)],
-)
-def test_domain_plan_variants(certificate: str | None, zone: str | None, requests: bool, alias: bool) -> None:
+@pytest.mark.parametrize(("certificate", "zone"), [(CERT, None), (None, "Z0123"), (CERT, "Z0123")])
+def test_domain_plan_variants(certificate: str | None, zone: str | None) -> None:
     plan = domain_plan(ApiSettings(certificate_arn=certificate, hosted_zone_id=zone))
     assert plan == DomainPlan("api.payments.example.com", certificate, zone)
-    assert (plan.requests_certificate, plan.creates_alias) == (requests, alias)
 
 
 def test_the_validation_record_is_the_one_acm_asks_for_the_domain() -> None:

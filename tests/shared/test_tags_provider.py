@@ -6,7 +6,7 @@ import json
 from payments_tools.harness import REPO_ROOT
 from payments_tools.mocks import PlanMocks
 from payments_tools.plan import run_program
-from shared.tags import merge_tags, production_tags
+from shared.tags import production_tags
 
 
 def test_production_tags_carry_environment_origin_and_the_fixed_date():
@@ -16,12 +16,6 @@ def test_production_tags_carry_environment_origin_and_the_fixed_date():
         "MigrationDate": "2026-12-01",
         "ManagedBy": "pulumi",
     }
-
-
-def test_tags_merge_in_fixed_order_name_common_then_resource():
-    merged = merge_tags("n", {"Environment": "production", "Team": "a"}, {"Team": "b"})
-    assert list(merged) == ["Name", "Environment", "Team"]
-    assert merged["Team"] == "b"
 
 
 def _provider_inputs(tmp_path, config):

@@ -32,14 +32,6 @@ class DomainPlan:
     hosted_zone_id: str | None
     """The zone holding the validation record (when requesting) and the alias record."""
 
-    @property
-    def requests_certificate(self) -> bool:
-        return self.certificate_arn is None
-
-    @property
-    def creates_alias(self) -> bool:
-        return self.hosted_zone_id is not None
-
 
 def domain_plan(api: ApiSettings) -> DomainPlan:
     """The custom domain's plan, or a ConfigError when neither a certificate nor a zone is configured."""
