@@ -203,11 +203,12 @@ def _convert(value: Any, hint: Any) -> Any:
     return value
 
 
-def section(cls: type[T], raw: Mapping[str, Any]) -> T:
-    """Build a settings dataclass from its part of the file, generically: key `camelCase` fills field `camel_case`.
+def section(cls: type[T], raw: Mapping[str, Any], **computed: Any) -> T:
+    """Build a settings dataclass from its part of the file, generically: key `minMemoryMb` fills field `min_memory_mb`.
 
     A key that is absent keeps the field's default, so every default is written once, on the
     dataclass; the schema has none and the settings file holds only what differs from it.
+    `computed` sets fields the code derives (the repository root, the parsed date) and wins.
     """
     hints = typing.get_type_hints(cls)
     values = {
@@ -215,7 +216,7 @@ def section(cls: type[T], raw: Mapping[str, Any]) -> T:
         for f in dataclasses.fields(cls)  # type: ignore[arg-type]
         if f.init and camel_case(f.name) in raw
     }
-    return cls(**values)
+    return cls(**{**values, **computed})
 
 
 def defaults(cls: type[Any]) -> dict[str, Any]:
@@ -245,10 +246,14 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
         problems.append(("storage.noncurrentExpirationDays", "must be later than storage.noncurrentTransitionDays"))
     raise_if_any(sorted(set(problems)), header="invalid production settings:")
 
-    data["region"] = require_region(data["region"])
-    data["migrationDate"] = dt.date.fromisoformat(data["migrationDate"])
-    data["inventoryFile"] = (repo_root / data["inventoryFile"]).resolve()
-    return section(Settings, {**data, "repoRoot": repo_root})
+    return section(
+        Settings,
+        data,
+        repo_root=repo_root,
+        region=require_region(data["region"]),
+        migration_date=dt.date.fromisoformat(data["migrationDate"]),
+        inventory_file=(repo_root / data["inventoryFile"]).resolve(),
+    )
 
 
 def load_settings(start: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
