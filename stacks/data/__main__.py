@@ -10,7 +10,7 @@ import pulumi
 
 from payments_data.backup import TableBackups, TableBackupsArgs, backup_names
 from payments_data.exports import data_exports
-from payments_data.storage import SecureBucket, SecureBucketArgs, artifacts_bucket_name
+from payments_data.storage import SecureBucket, SecureBucketArgs, access_log_bucket_name, artifacts_bucket_name
 from payments_data.tables import MirroredTable, MirroredTableArgs
 from shared.devcheck import dev_session, require_dev_resources
 from shared.inventory import Table
@@ -26,9 +26,19 @@ foundation = ctx.upstream(Foundation.LAYER)
 data_key_arn = foundation.require(Foundation.DATA_KEY_ARN)
 opts = pulumi.ResourceOptions(provider=ctx.provider)
 
+# The access trail: S3 server access logs of every bucket (free but for storage; CloudTrail data events
+# bill per event), into one bucket. SSE-KMS, not SSE-S3: log delivery cannot use the AWS managed aws/s3
+# key, but a customer-managed key works once its policy admits logging.s3.amazonaws.com, as the
+# foundation's logs key does (telemetry stays off the data key). See README "Audit additions".
+access_logs = SecureBucket(logical_name(access_log_bucket_name(suffix)), SecureBucketArgs(
+    access_log_bucket_name(suffix), foundation.require(Foundation.LOGS_KEY_ARN), settings.storage,
+    log_delivery_account=foundation.require(Foundation.ACCOUNT_ID),
+), opts)
+
 
 def bucket(name: str) -> SecureBucket:
-    return SecureBucket(logical_name(name), SecureBucketArgs(name, data_key_arn, settings.storage), opts)
+    args = SecureBucketArgs(name, data_key_arn, settings.storage, access_log_bucket=access_logs.name)
+    return SecureBucket(logical_name(name), args, opts)
 
 
 def table(dev: Table) -> MirroredTable:
@@ -54,5 +64,5 @@ backups = TableBackups(
     opts,
 )
 
-for key, value in data_exports(inventory, buckets, artifacts, tables, backups).items():
+for key, value in data_exports(inventory, buckets, artifacts, tables, backups, access_logs).items():
     pulumi.export(key, value)
