@@ -23,7 +23,9 @@ from typing import Any, TypeVar
 
 import yaml
 
+from shared import runtimes
 from shared.errors import ConfigError, raise_if_any
+from shared.runtimes import DEFAULT_RUNTIME, runtime_problem, runtime_warning
 from shared.schema import schema_problems
 
 PRODUCTION_REGION = "eu-west-1"
@@ -81,8 +83,8 @@ class BackupSettings:
 
 @dataclass(frozen=True)
 class ComputeSettings:
-    runtime: str = "nodejs18.x"
-    """Lambda runtime for every function: the spec's; AWS has deprecated it, see stacks/compute/README.md."""
+    runtime: str = DEFAULT_RUNTIME
+    """Lambda runtime for every function; one AWS still lets you create (see shared/runtimes.py)."""
     min_memory_mb: int = 512
     """Production memory is max(this, dev memory)."""
     account_concurrency_limit: int = 1000
@@ -154,9 +156,14 @@ class Settings:
     inventory_file: Path
     """The dev inventory (config/dev-environment.json), relative to the repository root in the file."""
     allowed_account_ids: tuple[str, ...] = ()
-    """Production account ids the provider may touch; empty allows any (set it before a real deploy)."""
+    """Production account ids the provider may touch; empty allows any but the dev inventory's account.
+
+    The dev account is always refused; `make preflight` wants the production id set here.
+    """
     dev_profile: str | None = None
     """AWS profile with read access to the dev account; None uses the default credential chain."""
+    check_dev_resources: bool = True
+    """Look up every dev resource before foundation/data create anything; turned off once dev is retired."""
     log_retention_days: int = 30
     """Retention of every log group: Lambda, API access and execution logs, WAF."""
     kms: KmsSettings = KmsSettings()
@@ -166,6 +173,8 @@ class Settings:
     api: ApiSettings = ApiSettings()
     alarms: AlarmSettings = AlarmSettings()
     stack_references: StackReferenceSettings = StackReferenceSettings()
+    warnings: tuple[str, ...] = ()
+    """What validation noticed that is not (yet) an error, e.g. a runtime deprecated within 180 days; logged by every layer."""
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -230,8 +239,15 @@ def defaults(cls: type[Any]) -> dict[str, Any]:
     return out
 
 
-def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
-    """Validate a settings mapping and build the frozen Settings, reporting every problem at once."""
+def parse_settings(raw: Mapping[str, Any], repo_root: Path, *, today: dt.date | None = None, check_runtime: bool = True) -> Settings:
+    """Validate a settings mapping and build the frozen Settings, reporting every problem at once.
+
+    `today` (default: the clock) is the day the Lambda runtime is judged at: AWS's block
+    dates apply to the day of the deploy, not to the configured migration date.
+    `check_runtime=False` leaves the runtime to the caller: `make preflight` reports it
+    beside every other problem instead of stopping at it.
+    """
+    today = today or runtimes.current_date()
     data = _normalise(dict(raw))
     problems = schema_problems(data, "production.schema.json")
     if "region" in data and isinstance(data["region"], str) and data["region"] != PRODUCTION_REGION:
@@ -244,6 +260,9 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
     storage = {**defaults(StorageSettings), **(data["storage"] if isinstance(data.get("storage"), dict) else {})}
     if not any(p.startswith("storage") for p, _ in problems) and storage["noncurrentExpirationDays"] <= storage["noncurrentTransitionDays"]:
         problems.append(("storage.noncurrentExpirationDays", "must be later than storage.noncurrentTransitionDays"))
+    runtime = {**defaults(ComputeSettings), **(data["compute"] if isinstance(data.get("compute"), dict) else {})}["runtime"]
+    if check_runtime and not any(p == "compute.runtime" for p, _ in problems) and (refused := runtime_problem(runtime, today)):
+        problems.append(("compute.runtime", refused))
     raise_if_any(sorted(set(problems)), header="invalid production settings:")
 
     return section(
@@ -253,11 +272,14 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
         region=require_region(data["region"]),
         migration_date=dt.date.fromisoformat(data["migrationDate"]),
         inventory_file=(repo_root / data["inventoryFile"]).resolve(),
+        warnings=tuple(w for w in (runtime_warning(runtime, today),) if w),
     )
 
 
-def load_settings(start: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Read config/production.yaml (found from `start` upward), apply a layer's overrides, validate."""
+def load_settings(
+    start: Path, overrides: Mapping[str, Any] | None = None, *, today: dt.date | None = None, check_runtime: bool = True
+) -> Settings:
+    """Read config/production.yaml (found from `start` upward), apply a layer's overrides, validate (at `today`)."""
     root = find_repo_root(start)
     path = root / SETTINGS_FILE
     try:
@@ -266,4 +288,4 @@ def load_settings(start: Path, overrides: Mapping[str, Any] | None = None) -> Se
         raise ConfigError(str(SETTINGS_FILE), f"is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(str(SETTINGS_FILE), "must be a mapping of setting names to values")
-    return parse_settings(_merge(raw, overrides or {}), root)
+    return parse_settings(_merge(raw, overrides or {}), root, today=today, check_runtime=check_runtime)

@@ -91,6 +91,24 @@ def test_settings_file_not_found_names_the_file(tmp_path):
         load_settings(tmp_path)
 
 
+def test_a_stack_file_is_read_as_the_layer_program_reads_its_config(tmp_path):
+    from shared.layer import stack_file_overrides
+
+    stack_dir = tmp_path / "compute"
+    stack_dir.mkdir()
+    (stack_dir / "Pulumi.prod.yaml").write_text(
+        'config:\n'
+        '  payments-compute:compute: {"runtime": "nodejs22.x"}\n'
+        '  payments-compute:logRetentionDays: "90"\n'
+        '  payments-compute:environmentSuffix: "007"\n'
+        '  payments-data:logRetentionDays: "7"\n'
+    )
+    assert stack_file_overrides(stack_dir, "prod") == {
+        "compute": {"runtime": "nodejs22.x"}, "logRetentionDays": 90, "environmentSuffix": "007",
+    }
+    assert stack_file_overrides(stack_dir, "staging") == {}
+
+
 def test_noncurrent_expiry_is_checked_against_the_default_transition():
     raw = _raw(storage={"noncurrentExpirationDays": 30})  # the default transition is 30 days too
     with pytest.raises(ConfigError, match=r"storage\.noncurrentExpirationDays"):
@@ -100,7 +118,7 @@ def test_noncurrent_expiry_is_checked_against_the_default_transition():
 # --- each default lives in one place: the dataclass field -------------------------------------
 
 SCHEMA = REPO_ROOT / "shared" / "schemas" / "production.schema.json"
-NOT_CONFIGURED = {"repoRoot"}  # found on disk, never read from the file
+NOT_CONFIGURED = {"repoRoot", "warnings"}  # found on disk / noticed by validation, never read from the file
 
 
 def _sections(cls: type, schema: dict, path: str = "") -> list[tuple[str, type | None, dict | None]]:
