@@ -42,8 +42,6 @@ functions = {
         data_key_arn=data_key_arn,
         logs_key_arn=logs_key_arn,
         log_retention_days=settings.log_retention_days,
-        artifact=artifacts.artifacts[spec.dev_name],
-        artifact_object=artifacts.objects[spec.dev_name],
         signing_job=signing.signed[artifacts.artifacts[spec.dev_name].sha256],
         code_signing_config_arn=signing.config_arn,
     ), opts)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from payments_compute.packaging import Artifact
 from payments_compute.rules import FunctionSpec
 from payments_compute.signing import signed_location
 from shared.logs import encrypted_log_group
@@ -30,12 +29,8 @@ class PaymentFunctionArgs:
     """CMK encrypting the log group."""
     log_retention_days: int
     """Days the log group keeps events."""
-    artifact: Artifact
-    """The built package the function runs."""
-    artifact_object: aws.s3.BucketObjectv2
-    """The uploaded (unsigned) package."""
     signing_job: aws.signer.SigningJob
-    """The job that signed `artifact_object`; the function deploys the signed object it wrote."""
+    """The job that signed the function's uploaded package; the function deploys the signed object it wrote."""
     code_signing_config_arn: pulumi.Input[str]
     """The enforcing code-signing config: Lambda refuses code not signed by our profile."""
 
