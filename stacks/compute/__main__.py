@@ -9,6 +9,7 @@ from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
 from payments_compute.function import PaymentFunction, PaymentFunctionArgs
 from payments_compute.rules import function_environment, function_specs, resource_name_map
 from payments_compute.signing import CodeSigning, CodeSigningArgs, signing_profile_name
+from shared.build import build_dir
 from shared.layer import start_layer
 from shared.naming import logical_name
 from shared.outputs import Compute, Data, Foundation
@@ -24,7 +25,7 @@ artifacts = FunctionArtifacts("functions", FunctionArtifactsArgs(
     code_paths={spec.dev_name: spec.code_path for spec in specs},
     bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
     kms_key_arn=data_key_arn,
-    build_dir=settings.repo_root / "build" / "artifacts",
+    build_dir=build_dir(settings.repo_root) / "artifacts",
 ), opts)
 signing = CodeSigning("code-signing", CodeSigningArgs(
     profile_name=signing_profile_name(settings.environment_suffix), objects=artifacts.uploads,
