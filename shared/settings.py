@@ -125,6 +125,14 @@ class AlarmSettings:
 
 
 @dataclass(frozen=True)
+class GithubSettings:
+    repository: str = "example-org/payments-platform"
+    """`<owner>/<repo>` whose workflows may assume the CI roles (a placeholder: set yours before bootstrapping)."""
+    deploy_environment: str = "production"
+    """GitHub environment the deploy jobs run in; only tokens of jobs in it may assume the deploy role."""
+
+
+@dataclass(frozen=True)
 class StackReferenceSettings:
     organization: str | None = None
     """Organization of the upstream stacks; None means the one running this deploy."""
@@ -150,6 +158,7 @@ class Settings:
     compute: ComputeSettings = ComputeSettings()
     api: ApiSettings = ApiSettings()
     alarms: AlarmSettings = AlarmSettings()
+    github: GithubSettings = GithubSettings()
     stack_references: StackReferenceSettings = StackReferenceSettings()
 
 
@@ -188,6 +197,7 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
 
     compute, api, alarms = data.get("compute", {}), data.get("api", {}), data.get("alarms", {})
     refs, kms, backup = data.get("stackReferences", {}), data.get("kms", {}), data.get("backup", {})
+    github = data.get("github", {})
     return Settings(
         repo_root=repo_root,
         region=require_region(data["region"]),
@@ -234,6 +244,10 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
             api_latency_p99_ms=alarms.get("apiLatencyP99Ms", 2500),
             period_seconds=alarms.get("periodSeconds", 300),
             evaluation_periods=alarms.get("evaluationPeriods", 1),
+        ),
+        github=GithubSettings(
+            repository=github.get("repository", GithubSettings.repository),
+            deploy_environment=github.get("deployEnvironment", GithubSettings.deploy_environment),
         ),
         stack_references=StackReferenceSettings(
             organization=refs.get("organization"),
