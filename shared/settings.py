@@ -130,6 +130,8 @@ class GithubSettings:
     """`<owner>/<repo>` whose workflows may assume the CI roles (a placeholder: set yours before bootstrapping)."""
     deploy_environment: str = "production"
     """GitHub environment the deploy jobs run in; only tokens of jobs in it may assume the deploy role."""
+    create_oidc_provider: bool = True
+    """IAM allows one GitHub OIDC provider per account: False when another project already created it."""
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,7 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
         github=GithubSettings(
             repository=github.get("repository", GithubSettings.repository),
             deploy_environment=github.get("deployEnvironment", GithubSettings.deploy_environment),
+            create_oidc_provider=github.get("createOidcProvider", GithubSettings.create_oidc_provider),
         ),
         stack_references=StackReferenceSettings(
             organization=refs.get("organization"),

@@ -10,7 +10,6 @@ import boto3
 import pytest
 
 from payments_tools import bootstrap as bs
-from shared.errors import ConfigError
 
 REGION = "eu-west-1"
 

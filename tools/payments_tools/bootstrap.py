@@ -46,6 +46,16 @@ ABORT_MULTIPART_DAYS = 7
 STATE_LOG_PREFIX = "state-bucket/"
 
 
+def state_key_alias(suffix: str) -> str:
+    """`alias/payments-state-key-production-<suffix>`: the key the state bucket is encrypted with."""
+    return f"alias/{resource_name('payments-state', 'key', suffix)}"
+
+
+def secrets_key_alias(suffix: str) -> str:
+    """`alias/payments-secrets-key-production-<suffix>`: the key of Pulumi's awskms secrets provider."""
+    return f"alias/{resource_name('payments-secrets', 'key', suffix)}"
+
+
 @dataclass(frozen=True)
 class BootstrapNames:
     """Every name the bootstrap gives AWS, from the account id and the environment suffix."""
@@ -65,8 +75,8 @@ class BootstrapNames:
             account_id=account_id,
             state_bucket=resource_name(f"payments-state-{account_id}", "bucket", suffix),
             log_bucket=resource_name(f"payments-state-logs-{account_id}", "bucket", suffix),
-            state_key_alias=f"alias/{resource_name('payments-state', 'key', suffix)}",
-            secrets_key_alias=f"alias/{resource_name('payments-secrets', 'key', suffix)}",
+            state_key_alias=state_key_alias(suffix),
+            secrets_key_alias=secrets_key_alias(suffix),
         )
         problems = [(f"bootstrap.{n}", r) for n in ("state_bucket", "log_bucket") if (r := check_length(getattr(names, n), "s3_bucket"))]
         if problems:
