@@ -14,7 +14,7 @@ REVERSED := observability edge compute data foundation
 # otherwise; no Pulumi Cloud account is needed. The passphrase comes from the environment.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help setup test test-python test-node lint plan validate-dev export-dev-inventory report bench \
+.PHONY: help setup test test-python test-node lint plan validate-dev export-dev-inventory report bench bootstrap bootstrap-access \
         deploy-all destroy-all check-cli $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS))
 
 help: ## list the targets
@@ -41,10 +41,12 @@ test-python: setup
 test-node: setup
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server npm test
 
-lint: setup ## ruff and mypy over every Python file
+lint: setup ## ruff and mypy over every Python file; actionlint and zizmor over the GitHub workflows
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shared tools/payments_tools $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
-	for layer in $(LAYERS); do $(VENV)/bin/mypy stacks/$$layer/__main__.py; done  # one at a time: each is a module named __main__
+	$(VENV)/bin/mypy shared tools/payments_tools bootstrap/ci-access/payments_ci_access $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
+	for main in $(foreach layer,$(LAYERS),stacks/$(layer)/__main__.py) bootstrap/ci-access/__main__.py; do $(VENV)/bin/mypy $$main; done  # one at a time: each is a module named __main__
+	node tools/actionlint.mjs .github/workflows
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
 plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json
 	$(PY) -m payments_tools.plan --out build/plan.json
@@ -60,6 +62,15 @@ report: setup ## migration summary (Markdown + JSON in build/) from the deployed
 
 bench: setup ## print plan time per layer, zip sizes, handler cold start and latency
 	$(PY) -m payments_tools.bench
+
+bootstrap: setup ## once per account, admin credentials: create or verify the state bucket and secrets key; prints PULUMI_BACKEND_URL and PULUMI_SECRETS_PROVIDER (BOOTSTRAP_ARGS=--repair)
+	$(PY) -m payments_tools.bootstrap $(BOOTSTRAP_ARGS)
+
+bootstrap-access: setup ## once per account, admin credentials, after bootstrap: GitHub OIDC provider and the CI preview/deploy roles
+	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is required: https://www.pulumi.com/docs/install/"; exit 1; }
+	@case "$$PULUMI_BACKEND_URL" in s3://*) ;; *) echo "export the PULUMI_BACKEND_URL that make bootstrap printed first"; exit 1;; esac
+	cd bootstrap/ci-access && { pulumi stack select $(STACK) 2>/dev/null || \
+	  pulumi stack init $(STACK) $${PULUMI_SECRETS_PROVIDER:+--secrets-provider "$$PULUMI_SECRETS_PROVIDER"}; } && pulumi up --stack $(STACK)
 
 check-cli:
 	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is required for real deploys: https://www.pulumi.com/docs/install/"; exit 1; }
