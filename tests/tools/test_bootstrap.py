@@ -46,7 +46,9 @@ def test_first_run_creates_the_buckets_and_keys_with_every_setting(session, sett
 
     s3, kms = session.client("s3"), session.client("kms")
     state = names.state_bucket
+    # Server access logs are only delivered to a bucket in the source bucket's region.
     assert s3.get_bucket_location(Bucket=state)["LocationConstraint"] == REGION
+    assert s3.get_bucket_location(Bucket=names.log_bucket)["LocationConstraint"] == REGION
     assert s3.get_bucket_versioning(Bucket=state)["Status"] == "Enabled"
     assert s3.get_public_access_block(Bucket=state)["PublicAccessBlockConfiguration"] == bs.PUBLIC_ACCESS_BLOCKED
     state_key = kms.describe_key(KeyId=names.state_key_alias)["KeyMetadata"]

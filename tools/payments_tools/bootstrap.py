@@ -11,7 +11,9 @@ would hide the change instead of starting the conversation about it.
 What it creates in eu-west-1 (names from `shared.naming`, with the account id in the bucket
 names because S3 bucket names are global):
 - a KMS key for the state bucket and a KMS key for Pulumi secrets, rotation on;
-- an access-log bucket (SSE-S3: S3 server access logging cannot deliver to an SSE-KMS bucket);
+- an access-log bucket in the same region (S3 delivers server access logs only there, and only
+  to a bucket without a default Object Lock retention), SSE-S3: log delivery to an SSE-KMS bucket
+  would need S3's logging service in a key policy, and the logs hold request metadata, not state;
 - the state bucket: versioned, public access blocked, owner-enforced, TLS-only, SSE-KMS with
   the state key, old state versions expired, access logged to the log bucket.
 

@@ -362,8 +362,9 @@ def grants(scope: CiScope) -> list[Grant]:
 
 
 GLOBAL_SERVICES: tuple[str, ...] = ("iam", "route53")
-"""Services whose requests AWS attributes to us-east-1 whatever the caller's region: their actions
-are exempted from the region deny (it denies the rest everywhere but eu-west-1)."""
+"""Global services with one endpoint in us-east-1, so `aws:RequestedRegion` is us-east-1 for every
+call (IAM User Guide, "AWS: Denies access to AWS based on the requested Region"). Exactly the
+actions of these services a role is allowed are exempted from its region deny; nothing else is."""
 
 
 def _allow(sid: str, actions: Iterable[str], resources: Iterable[str], condition: dict[str, Any] | None = None) -> Statement:
