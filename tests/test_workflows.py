@@ -7,6 +7,8 @@ project promises about its own pipeline.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +124,45 @@ def test_ci_installs_the_pulumi_cli_the_python_sdk_is_pinned_to() -> None:
     pinned = re.search(r"^pulumi==(\S+)$", (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8"), re.MULTILINE)
     assert pinned
     assert (REPO_ROOT / ".pulumi-version").read_text(encoding="utf-8").strip() == pinned.group(1)
+
+
+# --- the linters `make lint` runs really fail on a bad workflow ------------------------------
+
+BAD_WORKFLOW = """\
+name: bad
+on: pull_request_target
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          ref: ${{ github.event.pull_request.head.sha }}
+      - run: echo "${{ github.event.pull_request.title }}"
+      - run: echo ${{ nope.value }}
+"""
+
+
+def test_actionlint_reports_an_undefined_context_and_fails(tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text(BAD_WORKFLOW, encoding="utf-8")
+    result = subprocess.run(
+        ["node", str(REPO_ROOT / "tools" / "actionlint.mjs"), str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert 'undefined variable "nope"' in result.stderr
+    assert '"github.event.pull_request.title" is potentially untrusted' in result.stderr
+
+
+def test_actionlint_fails_when_there_is_no_workflow_to_lint(tmp_path: Path) -> None:
+    script = REPO_ROOT / "tools" / "actionlint.mjs"
+    result = subprocess.run(["node", str(script), str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 1 and "no workflow" in result.stderr
+
+
+def test_zizmor_offline_flags_an_insecure_workflow(tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text(BAD_WORKFLOW, encoding="utf-8")
+    zizmor = Path(sys.executable).parent / "zizmor"
+    result = subprocess.run([str(zizmor), "--offline", "--quiet", str(tmp_path / "bad.yml")], capture_output=True, text=True)
+    assert result.returncode != 0
+    for audit in ("dangerous-triggers", "template-injection", "unpinned-uses"):
+        assert audit in result.stdout, audit
