@@ -150,13 +150,27 @@ def test_deploy_resources_are_this_environments_names_or_account_scoped(scope: C
 
 def test_deploy_reads_no_payment_data(scope: CiScope) -> None:
     artifacts = "arn:aws:s3:::payments-lambda-artifacts-production-eu1/*"  # the data layer's artifacts bucket
-    for action, resource in pairs(union(deploy(scope))):
-        if action == "s3:GetObject":
-            assert resource in (artifacts, f"arn:aws:s3:::{scope.state_bucket}/*")
-        elif action == "kms:Decrypt":
-            assert resource in (STATE_KEY, SECRETS_KEY)
-        else:
-            assert action not in DATA_READS, action
+    for statement in allows(union(deploy(scope))):
+        for action in statement["Action"]:
+            for resource in statement["Resource"]:
+                if action == "s3:GetObject":
+                    assert resource in (artifacts, f"arn:aws:s3:::{scope.state_bucket}/*")
+                elif action == "kms:Decrypt":
+                    if resource in (STATE_KEY, SECRETS_KEY):
+                        continue
+                    # Project keys only through S3 (where only the artifacts can be read) and Lambda.
+                    assert statement["Condition"]["StringEquals"]["kms:ViaService"] == [
+                        "lambda.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"
+                    ], statement["Sid"]
+                    assert statement["Condition"]["StringEquals"]["aws:ResourceTag/Environment"] == "production"
+                else:
+                    assert action not in DATA_READS, action
+
+
+def test_deploy_can_upload_the_lambda_artifacts_into_their_sse_kms_bucket(scope: CiScope) -> None:
+    statements = {s["Sid"]: s for s in allows(union(deploy(scope)))}
+    assert "s3:PutObject" in statements["ManageLambdaArtifacts"]["Action"]
+    assert "kms:GenerateDataKey" in statements["ChangeUseProjectKeysThroughS3AndLambda"]["Action"]
 
 
 def test_deploy_passes_roles_only_to_the_layers_services_and_attaches_only_their_managed_policies(scope: CiScope) -> None:

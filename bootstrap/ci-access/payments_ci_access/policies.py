@@ -331,6 +331,21 @@ def grants(scope: CiScope) -> list[Grant]:
             part="compute-edge-observability",
         ),
         Grant(
+            # S3 refuses a PutObject into an SSE-KMS bucket without kms:GenerateDataKey on its key (the
+            # Lambda artifacts), and Lambda encrypts a function's environment with the caller's access
+            # to the data key. Only through those two services, only on this environment's keys.
+            "UseProjectKeysThroughS3AndLambda",
+            read=(),
+            write=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+            resources=(f"arn:{PARTITION}:kms:{region}:{acct}:key/*",),
+            write_condition={
+                "StringEquals": {
+                    f"aws:ResourceTag/{ENVIRONMENT_TAG}": ENVIRONMENT,
+                    "kms:ViaService": [f"lambda.{region}.amazonaws.com", f"s3.{region}.amazonaws.com"],
+                }
+            },
+        ),
+        Grant(
             # A key, table or vault encrypted with a project key gets a grant for the AWS service using it.
             "GrantProjectKeysToAwsServices",
             read=(),
