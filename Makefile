@@ -46,7 +46,7 @@ lint: setup ## ruff and mypy over every Python file; actionlint and zizmor over 
 	$(VENV)/bin/mypy shared tools/payments_tools bootstrap/ci-access/payments_ci_access $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
 	for main in $(foreach layer,$(LAYERS),stacks/$(layer)/__main__.py) bootstrap/ci-access/__main__.py; do $(VENV)/bin/mypy $$main; done  # one at a time: each is a module named __main__
 	node tools/actionlint.mjs .github/workflows
-	$(VENV)/bin/zizmor --offline --quiet .github/workflows
+	$(VENV)/bin/zizmor --offline --quiet .github  # the workflows and dependabot.yml
 
 plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json
 	$(PY) -m payments_tools.plan --out build/plan.json

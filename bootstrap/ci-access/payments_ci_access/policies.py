@@ -61,7 +61,8 @@ def github_trust_policy(account_id: str, repository: str, subject: str) -> Polic
     `subject` is the part after `repo:<owner>/<repo>:`: `pull_request` for the preview role,
     `environment:<name>` for the deploy role (a job in that environment, which has required
     reviewers). StringEquals, not StringLike: no wildcard, so no other repository, branch or
-    environment can ever match.
+    environment can ever match. No sts:TagSession: configure-aws-credentials does not tag the
+    sessions it gets through OIDC.
     """
     if "*" in repository or "?" in repository or repository.count("/") != 1:
         raise ValueError(f"github.repository {repository!r} must be exactly <owner>/<repo>, without wildcards")
