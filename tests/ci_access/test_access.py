@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
+from payments_ci_access.access import DEPLOY_SESSION_SECONDS
 from payments_ci_access.policies import DEPLOY_POLICY_PARTS
 from payments_tools.harness import REPO_ROOT, LayerRun
 from payments_tools.mocks import ACCOUNT_ID, PlanMocks
@@ -48,8 +50,15 @@ def test_preview_is_trusted_by_pull_requests_and_deploy_by_the_production_enviro
     assert trust(run, "deploy")["Statement"][0]["Condition"]["StringEquals"][subject] == "repo:acme/payments:environment:production"
     assert run.one(ROLE, "preview")["inputs"]["name"] == "payments-ci-preview-role-production-eu1"
     assert run.one(ROLE, "deploy")["inputs"]["name"] == "payments-ci-deploy-role-production-eu1"
-    for name in ("preview", "deploy"):
-        assert run.one(ROLE, name)["inputs"]["maxSessionDuration"] == 3600
+    assert run.one(ROLE, "preview")["inputs"]["maxSessionDuration"] == 3600
+    assert run.one(ROLE, "deploy")["inputs"]["maxSessionDuration"] == 7200
+
+
+def test_the_deploy_job_asks_for_the_session_the_deploy_role_allows() -> None:
+    job = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "deploy-layer.yml").read_text(encoding="utf-8"))["jobs"]["deploy"]
+    credentials = next(s for s in job["steps"] if "configure-aws-credentials@" in s.get("uses", ""))
+    assert credentials["with"]["role-duration-seconds"] == DEPLOY_SESSION_SECONDS
+    assert job["timeout-minutes"] * 60 == DEPLOY_SESSION_SECONDS
 
 
 def test_preview_has_one_inline_policy_deploy_three_managed_ones(run: LayerRun) -> None:

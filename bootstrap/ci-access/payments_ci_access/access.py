@@ -22,8 +22,11 @@ from payments_ci_access.policies import (
 from shared.arns import PARTITION
 from shared.naming import resource_name
 
-MAX_SESSION_SECONDS = 3600
-"""One hour: a layer's update fits; a leaked session token expires soon after."""
+PREVIEW_SESSION_SECONDS = 3600
+"""One hour: a preview takes minutes; a leaked session token expires soon after."""
+DEPLOY_SESSION_SECONDS = 7200
+"""Two hours: the edge layer's update may wait on ACM's DNS validation (the provider waits up to
+75 minutes); the deploy job asks for the same duration and times out with it."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class CiAccess(pulumi.ComponentResource):
             name=preview_name,
             description=f"Read-only pulumi preview from pull requests of {args.repository}",
             assume_role_policy=account_id.apply(lambda a: json.dumps(github_trust_policy(a, args.repository, "pull_request"))),
-            max_session_duration=MAX_SESSION_SECONDS,
+            max_session_duration=PREVIEW_SESSION_SECONDS,
             force_detach_policies=True,
             opts=role_opts,
         )
@@ -95,7 +98,7 @@ class CiAccess(pulumi.ComponentResource):
             assume_role_policy=account_id.apply(
                 lambda a: json.dumps(github_trust_policy(a, args.repository, f"environment:{args.deploy_environment}"))
             ),
-            max_session_duration=MAX_SESSION_SECONDS,
+            max_session_duration=DEPLOY_SESSION_SECONDS,
             force_detach_policies=True,
             opts=role_opts,
         )
