@@ -13,6 +13,9 @@ REVERSED := observability edge compute data foundation
 # State lives in a local file backend inside the repository unless PULUMI_BACKEND_URL says
 # otherwise; no Pulumi Cloud account is needed. The passphrase comes from the environment.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+# Every real preview and update runs the compliance policy pack; a mandatory violation stops it.
+# `make plan` runs the same rules offline.
+PULUMI_POLICY_ARGS ?= --policy-pack $(CURDIR)/policy
 
 .PHONY: help setup test test-python test-node lint plan validate-dev export-dev-inventory report bench bootstrap bootstrap-access \
         deploy-all destroy-all check-cli $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS))
@@ -43,7 +46,7 @@ test-node: setup
 
 lint: setup ## ruff and mypy over every Python file; actionlint and zizmor over the GitHub workflows
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shared tools/payments_tools bootstrap/ci-access/payments_ci_access $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
+	$(VENV)/bin/mypy shared tools/payments_tools policy/payments_policy bootstrap/ci-access/payments_ci_access $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
 	for main in $(foreach layer,$(LAYERS),stacks/$(layer)/__main__.py) bootstrap/ci-access/__main__.py; do $(VENV)/bin/mypy $$main; done  # one at a time: each is a module named __main__
 	node tools/actionlint.mjs .github/workflows
 	$(VENV)/bin/zizmor --offline --quiet .github  # the workflows and dependabot.yml
@@ -77,10 +80,10 @@ check-cli:
 	@[ -n "$${PULUMI_CONFIG_PASSPHRASE+x}" ] || [ -n "$${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] || { echo "set PULUMI_CONFIG_PASSPHRASE (or _FILE) to encrypt stack secrets"; exit 1; }
 
 $(addprefix up-,$(LAYERS)): up-%: setup check-cli ## deploy one layer (e.g. make up-data)
-	cd stacks/$* && pulumi stack select --create $(STACK) && pulumi up --yes --stack $(STACK)
+	cd stacks/$* && pulumi stack select --create $(STACK) && pulumi up --yes --stack $(STACK) $(PULUMI_POLICY_ARGS)
 
 $(addprefix preview-,$(LAYERS)): preview-%: setup check-cli ## preview one layer's changes against the real account
-	cd stacks/$* && pulumi stack select --create $(STACK) && pulumi preview --stack $(STACK)
+	cd stacks/$* && pulumi stack select --create $(STACK) && pulumi preview --stack $(STACK) $(PULUMI_POLICY_ARGS)
 
 $(addprefix destroy-,$(LAYERS)): destroy-%: setup check-cli ## destroy one layer (downstream layers first!)
 	cd stacks/$* && pulumi destroy --yes --stack $(STACK)
