@@ -26,6 +26,8 @@ from payments_tools.mocks import ACCOUNT_ID
 
 from .conftest import SECRETS_KEY, STATE_KEY, lint, make_scope
 
+INLINE_POLICIES_MAX_CHARS = 10240
+"""IAM's limit on all of a role's inline policies together, whitespace not counted."""
 CI_ROLES = (ci_role_name("preview", "eu1"), ci_role_name("deploy", "eu1"))
 CI_POLICIES = tuple(f"arn:aws:iam::{ACCOUNT_ID}:policy/payments-ci-deploy-{p}-policy-production-eu1" for p in DEPLOY_POLICY_PARTS)
 DATA_READS = (
@@ -107,8 +109,10 @@ def test_preview_reads_no_payment_data_and_decrypts_only_state_and_secrets(scope
     assert not any(a.startswith("s3:Put") or a.startswith("s3:Delete") for a, _ in pairs(policy))
 
 
-def test_preview_passes_parliament(scope: CiScope) -> None:
+def test_preview_passes_parliament_and_fits_a_roles_inline_policies(scope: CiScope) -> None:
     assert lint(preview_role_policy(scope)) == []
+    longest = make_scope(suffix="abcdefgh", hosted_zone_id="Z0123456789ABCDEFGHIJKLMNOPQ")
+    assert len(json.dumps(preview_role_policy(longest), separators=(",", ":"))) <= INLINE_POLICIES_MAX_CHARS
 
 
 # --- deploy ---------------------------------------------------------------------------------
@@ -134,7 +138,8 @@ def test_every_preview_grant_is_a_deploy_grant_too(scope: CiScope) -> None:
 
 def test_deploy_resources_are_this_environments_names_or_account_scoped(scope: CiScope) -> None:
     generated_ids = ("backup-plan:*", "certificate/*", "key/*", "/restapis", "/domainnames", "/account", "/tags/*",
-                     "managedruleset/*/*", "API-Gateway-Execution-Logs_*", "/aws/apigateway/*", "change/*")
+                     "managedruleset/*/*", "API-Gateway-Execution-Logs_*", "/aws/apigateway/*", "change/*",
+                     "code-signing-config:*", "/signing-jobs/*", "_production_eu1")
     for action, resource in pairs(union(deploy(scope))):
         if resource == "*":
             continue
@@ -153,7 +158,7 @@ def test_deploy_reads_no_payment_data(scope: CiScope) -> None:
     for statement in allows(union(deploy(scope))):
         for action in statement["Action"]:
             for resource in statement["Resource"]:
-                if action == "s3:GetObject":
+                if action in ("s3:GetObject", "s3:GetObjectVersion"):
                     assert resource in (artifacts, f"arn:aws:s3:::{scope.state_bucket}/*")
                 elif action == "kms:Decrypt":
                     if resource in (STATE_KEY, SECRETS_KEY):
@@ -231,7 +236,7 @@ def test_without_a_hosted_zone_no_dns_grant(scope: CiScope) -> None:
 # Which IAM service creates a resource of a pulumi_aws module (or of one class of it).
 IAM_SERVICE = {
     "acm": "acm", "apigateway": "apigateway", "backup": "backup", "dynamodb": "dynamodb", "iam": "iam", "kms": "kms",
-    "lambda_": "lambda", "route53": "route53", "s3": "s3", "sns": "sns", "wafv2": "wafv2",
+    "lambda_": "lambda", "route53": "route53", "s3": "s3", "sns": "sns", "wafv2": "wafv2", "signer": "signer",
     "cloudwatch.LogGroup": "logs", "cloudwatch.LogResourcePolicy": "logs",
     "cloudwatch.MetricAlarm": "cloudwatch", "cloudwatch.Dashboard": "cloudwatch",
 }

@@ -41,6 +41,7 @@ def test_upstream_is_what_each_stack_really_references() -> None:
         (["shared/naming.py"], list(LAYERS)),
         (["config/production.yaml"], list(LAYERS)),
         (["requirements.txt"], list(LAYERS)),
+        (["policy/payments_policy/rules.py"], list(LAYERS)),
         (["README.md", "tests/data/test_tables.py", "tools/payments_tools/report.py", ".github/workflows/pr.yml"], []),
         (["bootstrap/ci-access/payments_ci_access/policies.py"], []),
         ([""], []),

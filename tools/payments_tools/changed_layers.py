@@ -27,8 +27,8 @@ UPSTREAM: dict[str, tuple[str, ...]] = {
     "observability": ("foundation", "data", "compute", "edge"),
 }
 """The layers whose stack outputs each layer reads (its StackReferences)."""
-EVERY_LAYER: tuple[str, ...] = ("shared/", "config/", "requirements.txt", "pyproject.toml", "Makefile")
-"""Paths every layer is built or deployed from."""
+EVERY_LAYER: tuple[str, ...] = ("shared/", "config/", "policy/", "requirements.txt", "pyproject.toml", "Makefile")
+"""Paths every layer is built or deployed from (the policy pack runs on every preview and update)."""
 LAYER_FILES: dict[str, tuple[str, ...]] = {
     "compute": ("package.json", "package-lock.json"),
 }

@@ -185,7 +185,7 @@ def grants(scope: CiScope) -> list[Grant]:
             write=(
                 "s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketOwnershipControls", "s3:PutBucketPolicy",
                 "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration",
-                "s3:PutLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions",
+                "s3:PutLifecycleConfiguration", "s3:PutBucketLogging", "s3:ListBucket", "s3:ListBucketVersions",
             ),
             resources=(f"arn:{PARTITION}:s3:::{names}",),
         ),
@@ -199,7 +199,8 @@ def grants(scope: CiScope) -> list[Grant]:
         Grant(
             "LambdaArtifacts",
             read=(),
-            write=("s3:GetObject", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"),
+            # Signer reads the uploaded package by version and writes the signed one beside it.
+            write=("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"),
             resources=(arns.bucket_objects(artifacts),),
         ),
         Grant(
@@ -243,6 +244,40 @@ def grants(scope: CiScope) -> list[Grant]:
                 "lambda:UntagResource",
             ),
             resources=(regional("lambda", f"function:{names}"),),
+            part="compute-edge-observability",
+        ),
+        Grant(
+            # Signing profile names allow only letters, digits and `_`: the naming rule with underscores.
+            "SigningProfiles",
+            read=("signer:GetSigningProfile", "signer:ListTagsForResource"),
+            write=(
+                "signer:CancelSigningProfile", "signer:StartSigningJob",
+                "signer:TagResource", "signer:UntagResource",
+            ),
+            resources=(regional("signer", f"/signing-profiles/{names.replace('-', '_')}"),),
+            part="compute-edge-observability",
+        ),
+        Grant(
+            "SigningJobs",
+            read=("signer:DescribeSigningJob",),
+            write=(),
+            resources=(regional("signer", "/signing-jobs/*"),),
+            part="compute-edge-observability",
+        ),
+        Grant(
+            # Code signing config ids are generated (`csc-...`): scoped to the account and region.
+            "CodeSigningConfigs",
+            read=("lambda:GetCodeSigningConfig",),
+            write=("lambda:UpdateCodeSigningConfig", "lambda:DeleteCodeSigningConfig"),
+            resources=(regional("lambda", "code-signing-config:*"),),
+            part="compute-edge-observability",
+        ),
+        Grant(
+            # Authorised against the function and the code signing config both.
+            "AttachCodeSigningConfigs",
+            read=(),
+            write=("lambda:PutFunctionCodeSigningConfig", "lambda:DeleteFunctionCodeSigningConfig"),
+            resources=(regional("lambda", f"function:{names}"), regional("lambda", "code-signing-config:*")),
             part="compute-edge-observability",
         ),
         Grant(
@@ -327,6 +362,7 @@ def grants(scope: CiScope) -> list[Grant]:
                 "kms:CreateKey", "acm:RequestCertificate", "logs:PutResourcePolicy", "logs:DeleteResourcePolicy",
                 "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "backup-storage:MountCapsule",
                 "sns:Unsubscribe",  # addressed by subscription ARN, which IAM only matches as "*"
+                "lambda:CreateCodeSigningConfig", "signer:PutSigningProfile",
             ),
             resources=("*",),
             part="compute-edge-observability",
