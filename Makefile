@@ -73,7 +73,7 @@ bootstrap-access: setup ## once per account, admin credentials, after bootstrap:
 	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is required: https://www.pulumi.com/docs/install/"; exit 1; }
 	@case "$$PULUMI_BACKEND_URL" in s3://*) ;; *) echo "export the PULUMI_BACKEND_URL that make bootstrap printed first"; exit 1;; esac
 	cd bootstrap/ci-access && { pulumi stack select $(STACK) 2>/dev/null || \
-	  pulumi stack init $(STACK) $${PULUMI_SECRETS_PROVIDER:+--secrets-provider "$$PULUMI_SECRETS_PROVIDER"}; } && pulumi up --stack $(STACK)
+	  pulumi stack init $(STACK) $${PULUMI_SECRETS_PROVIDER:+--secrets-provider "$$PULUMI_SECRETS_PROVIDER"}; } && pulumi up --stack $(STACK) $(PULUMI_POLICY_ARGS)
 
 check-cli:
 	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is required for real deploys: https://www.pulumi.com/docs/install/"; exit 1; }

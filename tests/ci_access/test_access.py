@@ -10,6 +10,7 @@ import yaml
 
 from payments_ci_access.access import DEPLOY_SESSION_SECONDS
 from payments_ci_access.policies import DEPLOY_POLICY_PARTS
+from payments_policy.records import layer_violations
 from payments_tools.harness import REPO_ROOT, LayerRun
 from payments_tools.mocks import ACCOUNT_ID, PlanMocks
 from payments_tools.plan import run_program
@@ -93,3 +94,7 @@ def test_an_existing_oidc_provider_is_trusted_not_recreated() -> None:
 def test_a_malformed_repository_setting_is_refused_naming_the_key() -> None:
     with pytest.raises(ConfigError, match=r"github\.repository"):
         run_access(github={"repository": "acme/pay ments"})
+
+
+def test_the_policy_pack_bootstrap_access_runs_with_finds_nothing(run: LayerRun) -> None:
+    assert layer_violations(run.resources) == []
