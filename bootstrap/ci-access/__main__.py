@@ -11,13 +11,13 @@ import pulumi_aws as aws
 
 from payments_ci_access.access import CiAccess, CiAccessArgs
 from payments_ci_access.scope import ci_scope
-from shared.layer import pulumi_overrides
-from shared.provider import production_provider
-from shared.settings import load_settings
+from shared.layer import start_layer
 
-settings = load_settings(Path(__file__).parent, pulumi_overrides())
-provider = production_provider(settings)
-invoke = pulumi.InvokeOutputOptions(provider=provider)
+# The same start as every layer: validated settings, and the provider pinned to eu-west-1 that
+# refuses the dev account.
+ctx = start_layer("ci-access", Path(__file__).parent)
+settings = ctx.settings
+invoke = pulumi.InvokeOutputOptions(provider=ctx.provider)
 account_id = aws.get_caller_identity_output(opts=invoke).account_id
 scope = ci_scope(settings, account_id, invoke)
 
@@ -30,7 +30,7 @@ access = CiAccess(
         create_oidc_provider=settings.github.create_oidc_provider,
         scope=scope,
     ),
-    pulumi.ResourceOptions(provider=provider),
+    pulumi.ResourceOptions(provider=ctx.provider),
 )
 
 pulumi.export("previewRoleArn", access.preview_role_arn)

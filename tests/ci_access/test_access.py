@@ -98,3 +98,10 @@ def test_a_malformed_repository_setting_is_refused_naming_the_key() -> None:
 
 def test_the_policy_pack_bootstrap_access_runs_with_finds_nothing(run: LayerRun) -> None:
     assert layer_violations(run.resources) == []
+
+
+def test_the_provider_refuses_the_dev_account_like_every_layers(run: LayerRun) -> None:
+    (provider,) = [r for r in run.resources if r["type"] == "pulumi:providers:aws"]
+    assert provider["inputs"]["region"] == "eu-west-1"
+    dev_account = json.loads((REPO_ROOT / "config" / "dev-environment.json").read_text(encoding="utf-8"))["accountId"]
+    assert json.loads(provider["inputs"]["forbiddenAccountIds"]) == [dev_account]
