@@ -58,7 +58,9 @@ def test_no_workflow_grants_anything_by_default_and_only_preview_and_deploy_get_
         assert permissions.get("contents") in (None, "read"), f"{path.name}:{name}"
         if permissions.get("id-token") == "write":
             assert (path.name, name) in {
-                ("pull-request.yml", "preview"), ("deploy-layer.yml", "deploy"), *(("deploy.yml", layer) for layer in LAYERS)
+                ("pull-request.yml", "preview"),
+                ("deploy-layer.yml", "deploy"),
+                *(("deploy.yml", layer) for layer in LAYERS),
             }, f"{path.name}:{name} needs no OIDC token"
         for step in steps(job):
             if "actions/checkout@" in step.get("uses", ""):

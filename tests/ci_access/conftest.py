@@ -32,8 +32,10 @@ def lint(policy: dict[str, Any], kind: str = "identity", suffix: str = SUFFIX) -
     for finding in parliament.analyze_policy_string(json.dumps(policy)).findings:
         if kind == "trust" and (finding.issue, finding.detail) in TRUST_FALSE_POSITIVES:
             continue
-        if kind == "trust" and finding.issue == UNKNOWN_FEDERATION_SOURCE and str(finding.detail).endswith(
-            ":oidc-provider/token.actions.githubusercontent.com"
+        if (
+            kind == "trust"
+            and finding.issue == UNKNOWN_FEDERATION_SOURCE
+            and str(finding.detail).endswith(":oidc-provider/token.actions.githubusercontent.com")
         ):
             continue
         if kind == "deploy" and finding.issue == BUCKET_POLICY_ESCALATION and f"arn:aws:s3:::*-production-{suffix}" in str(finding.detail):

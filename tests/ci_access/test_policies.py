@@ -31,9 +31,18 @@ INLINE_POLICIES_MAX_CHARS = 10240
 CI_ROLES = (ci_role_name("preview", "eu1"), ci_role_name("deploy", "eu1"))
 CI_POLICIES = tuple(f"arn:aws:iam::{ACCOUNT_ID}:policy/payments-ci-deploy-{p}-policy-production-eu1" for p in DEPLOY_POLICY_PARTS)
 DATA_READS = (
-    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:ExportTableToPointInTime",
-    "s3:GetObject", "s3:GetObjectVersion", "secretsmanager:GetSecretValue", "kms:Decrypt",
-    "backup:StartRestoreJob", "logs:GetLogEvents", "logs:FilterLogEvents",
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ExportTableToPointInTime",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "secretsmanager:GetSecretValue",
+    "kms:Decrypt",
+    "backup:StartRestoreJob",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
 )
 """Reads of payment data (or of what decrypts it). A role may only have one where a test below says so.
 (lambda:GetFunction is not here: the provider reads functions with it, and the code it exposes is this repository's.)"""
@@ -60,6 +69,7 @@ def union(policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 # --- trust --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("subject", ["pull_request", "environment:production"])
 def test_trust_is_one_subject_of_one_repository_with_the_sts_audience(subject: str) -> None:
@@ -89,6 +99,7 @@ def test_a_wildcard_subject_is_refused() -> None:
 
 # --- preview --------------------------------------------------------------------------------
 
+
 def test_preview_only_reads(scope: CiScope) -> None:
     for action, _ in pairs(preview_role_policy(scope)):
         verb = action.split(":")[1]
@@ -117,6 +128,7 @@ def test_preview_passes_parliament_and_fits_a_roles_inline_policies(scope: CiSco
 
 # --- deploy ---------------------------------------------------------------------------------
 
+
 def test_deploy_fits_iams_managed_policy_size_even_with_the_longest_names(lint: Any) -> None:
     longest = make_scope(suffix="abcdefgh", hosted_zone_id="Z0123456789ABCDEFGHIJKLMNOPQ")
     policies = deploy_role_policies(longest, (ci_role_name("preview", "abcdefgh"), ci_role_name("deploy", "abcdefgh")), CI_POLICIES)
@@ -137,9 +149,22 @@ def test_every_preview_grant_is_a_deploy_grant_too(scope: CiScope) -> None:
 
 
 def test_deploy_resources_are_this_environments_names_or_account_scoped(scope: CiScope) -> None:
-    generated_ids = ("backup-plan:*", "certificate/*", "key/*", "/restapis", "/domainnames", "/account", "/tags/*",
-                     "managedruleset/*/*", "API-Gateway-Execution-Logs_*", "/aws/apigateway/*", "change/*",
-                     "code-signing-config:*", "/signing-jobs/*", "_production_eu1")
+    generated_ids = (
+        "backup-plan:*",
+        "certificate/*",
+        "key/*",
+        "/restapis",
+        "/domainnames",
+        "/account",
+        "/tags/*",
+        "managedruleset/*/*",
+        "API-Gateway-Execution-Logs_*",
+        "/aws/apigateway/*",
+        "change/*",
+        "code-signing-config:*",
+        "/signing-jobs/*",
+        "_production_eu1",
+    )
     for action, resource in pairs(union(deploy(scope))):
         if resource == "*":
             continue
@@ -165,7 +190,8 @@ def test_deploy_reads_no_payment_data(scope: CiScope) -> None:
                         continue
                     # Project keys only through S3 (where only the artifacts can be read) and Lambda.
                     assert statement["Condition"]["StringEquals"]["kms:ViaService"] == [
-                        "lambda.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"
+                        "lambda.eu-west-1.amazonaws.com",
+                        "s3.eu-west-1.amazonaws.com",
                     ], statement["Sid"]
                     assert statement["Condition"]["StringEquals"]["aws:ResourceTag/Environment"] == "production"
                 else:
@@ -235,10 +261,22 @@ def test_without_a_hosted_zone_no_dns_grant(scope: CiScope) -> None:
 
 # Which IAM service creates a resource of a pulumi_aws module (or of one class of it).
 IAM_SERVICE = {
-    "acm": "acm", "apigateway": "apigateway", "backup": "backup", "dynamodb": "dynamodb", "iam": "iam", "kms": "kms",
-    "lambda_": "lambda", "route53": "route53", "s3": "s3", "sns": "sns", "wafv2": "wafv2", "signer": "signer",
-    "cloudwatch.LogGroup": "logs", "cloudwatch.LogResourcePolicy": "logs",
-    "cloudwatch.MetricAlarm": "cloudwatch", "cloudwatch.Dashboard": "cloudwatch",
+    "acm": "acm",
+    "apigateway": "apigateway",
+    "backup": "backup",
+    "dynamodb": "dynamodb",
+    "iam": "iam",
+    "kms": "kms",
+    "lambda_": "lambda",
+    "route53": "route53",
+    "s3": "s3",
+    "sns": "sns",
+    "wafv2": "wafv2",
+    "signer": "signer",
+    "cloudwatch.LogGroup": "logs",
+    "cloudwatch.LogResourcePolicy": "logs",
+    "cloudwatch.MetricAlarm": "cloudwatch",
+    "cloudwatch.Dashboard": "cloudwatch",
 }
 
 

@@ -53,7 +53,7 @@ def test_a_change_selects_its_layers_and_everything_downstream(paths: list[str],
 
 def test_step_outputs_are_one_flag_per_layer_and_a_json_list() -> None:
     assert cl.step_outputs(["data", "compute"]) == (
-        "foundation=false\ndata=true\ncompute=true\nedge=false\nobservability=false\nlayers=[\"data\",\"compute\"]\n"
+        'foundation=false\ndata=true\ncompute=true\nedge=false\nobservability=false\nlayers=["data","compute"]\n'
     )
 
 

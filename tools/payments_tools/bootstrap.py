@@ -98,6 +98,7 @@ class BootstrapNames:
 
 # --- desired state, as data --------------------------------------------------------------
 
+
 def bucket_arn(bucket: str) -> str:
     """S3 ARNs carry neither account nor region (bucket names are global)."""
     return f"arn:{PARTITION}:s3:::{bucket}"
@@ -255,22 +256,30 @@ def _encryption_config(desired: dict[str, Any]) -> dict[str, Any]:
 def common_settings(encryption: dict[str, Any], policy: dict[str, Any], lifecycle: list[dict[str, Any]]) -> list[BucketSetting]:
     return [
         BucketSetting(
-            "ownership", "BucketOwnerEnforced", _read_ownership,
+            "ownership",
+            "BucketOwnerEnforced",
+            _read_ownership,
             lambda s3, b: s3.put_bucket_ownership_controls(
                 Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
             ),
         ),
         BucketSetting(
-            "public access block", PUBLIC_ACCESS_BLOCKED, _read_public_access,
+            "public access block",
+            PUBLIC_ACCESS_BLOCKED,
+            _read_public_access,
             lambda s3, b: s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCKED),
         ),
         BucketSetting(
-            "encryption", encryption, _read_encryption,
+            "encryption",
+            encryption,
+            _read_encryption,
             lambda s3, b: s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration=_encryption_config(encryption)),
         ),
         BucketSetting("policy", policy, _read_policy, lambda s3, b: s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))),
         BucketSetting(
-            "lifecycle", lifecycle, _read_lifecycle,
+            "lifecycle",
+            lifecycle,
+            _read_lifecycle,
             lambda s3, b: s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": lifecycle}),
         ),
     ]
@@ -288,7 +297,9 @@ def state_bucket_settings(names: BootstrapNames, state_key_arn: str) -> list[Buc
     logging = {"TargetBucket": names.log_bucket, "TargetPrefix": STATE_LOG_PREFIX}
     return [
         BucketSetting(
-            "versioning", "Enabled", _read_versioning,
+            "versioning",
+            "Enabled",
+            _read_versioning,
             lambda s3, b: s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"}),
         ),
         *common_settings(
@@ -297,13 +308,16 @@ def state_bucket_settings(names: BootstrapNames, state_key_arn: str) -> list[Buc
             state_lifecycle_rules(),
         ),
         BucketSetting(
-            "access logging", logging, _read_logging,
+            "access logging",
+            logging,
+            _read_logging,
             lambda s3, b: s3.put_bucket_logging(Bucket=b, BucketLoggingStatus={"LoggingEnabled": logging}),
         ),
     ]
 
 
 # --- create or verify --------------------------------------------------------------------
+
 
 @dataclass
 class BootstrapReport:
