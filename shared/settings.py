@@ -134,6 +134,16 @@ class AlarmSettings:
 
 
 @dataclass(frozen=True)
+class GithubSettings:
+    repository: str = "example-org/payments-platform"
+    """`<owner>/<repo>` whose workflows may assume the CI roles (a placeholder: set yours before bootstrapping)."""
+    deploy_environment: str = "production"
+    """GitHub environment the deploy jobs run in; only tokens of jobs in it may assume the deploy role."""
+    create_oidc_provider: bool = True
+    """IAM allows one GitHub OIDC provider per account: False when another project already created it."""
+
+
+@dataclass(frozen=True)
 class StackReferenceSettings:
     organization: str | None = None
     """Organization of the upstream stacks; None means the one running this deploy."""
@@ -172,6 +182,7 @@ class Settings:
     compute: ComputeSettings = ComputeSettings()
     api: ApiSettings = ApiSettings()
     alarms: AlarmSettings = AlarmSettings()
+    github: GithubSettings = GithubSettings()
     stack_references: StackReferenceSettings = StackReferenceSettings()
     warnings: tuple[str, ...] = ()
     """What validation noticed that is not (yet) an error, e.g. a runtime deprecated within 180 days; logged by every layer."""
