@@ -69,6 +69,9 @@ class Arns:
         """The account principal: a key policy naming it delegates access control to IAM policies."""
         return f"arn:{PARTITION}:iam::{self.account_id}:root"
 
+    def role(self, name: str) -> str:
+        return f"arn:{PARTITION}:iam::{self.account_id}:role/{_require_name(name, 'role name')}"
+
     # --- DynamoDB ------------------------------------------------------------------------
     def table(self, name: str) -> str:
         return self._regional("dynamodb", f"table/{_require_name(name, 'table name')}")

@@ -30,6 +30,7 @@ def test_log_groups() -> None:
 
 def test_account_and_alarm_arns() -> None:
     assert arns.account_root() == "arn:aws:iam::111122223333:root"
+    assert arns.role("r") == "arn:aws:iam::111122223333:role/r"
     assert arns.any_alarm() == "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:*"
 
 
@@ -54,7 +55,7 @@ def test_a_malformed_region_is_refused(region: str) -> None:
 
 @pytest.mark.parametrize("name", ["", "*", "payments-*", " padded", "a?b"])
 def test_a_wildcard_or_blank_name_never_widens_a_grant(name: str) -> None:
-    builders = (arns.table, arns.table_indexes, arns.bucket, arns.bucket_objects, arns.log_group, arns.log_group_streams)
+    builders = (arns.table, arns.table_indexes, arns.bucket, arns.bucket_objects, arns.log_group, arns.log_group_streams, arns.role)
     for build in (*builders, lambda_log_group_name):
         with pytest.raises(ValueError, match="without wildcards"):
             build(name)
