@@ -33,7 +33,7 @@ test('partial refund then full refund', async () => {
 
   const partial = await call(refundPayment, refundEvent(merchantId, payment.paymentId, { amount: 40, reason: 'damaged' }));
   assert.equal(partial.statusCode, 201, partial.body);
-  assert.match(partial.json.refundId, /^re_[0-9a-f]{32}$/);
+  assert.match(partial.json.refundId, /^ref_[0-9a-f]{32}$/);
   assert.equal(partial.json.paymentId, payment.paymentId);
   assert.equal(partial.json.amount, 40);
   assert.equal(partial.json.currency, 'EUR');

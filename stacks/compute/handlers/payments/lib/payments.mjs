@@ -10,7 +10,8 @@ import { HttpError, requireEnv } from './http.mjs';
 const PAYMENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export const newPaymentId = () => `pay_${randomUUID().replace(/-/g, '')}`;
-export const newRefundId = () => `re_${randomUUID().replace(/-/g, '')}`;
+// `ref_`: the contract's Refund.refundId pattern (`^ref_[A-Za-z0-9]{8,64}$`).
+export const newRefundId = () => `ref_${randomUUID().replace(/-/g, '')}`;
 
 export const paymentNotFound = () => new HttpError(404, 'payment_not_found', 'Payment not found.');
 
