@@ -9,12 +9,15 @@ PY := $(VENV)/bin/python
 STACK ?= prod
 LAYERS := foundation data compute edge observability
 REVERSED := observability edge compute data foundation
+SMOKE ?= 1
+GRACE_HOURS ?= 24
 
 # State lives in a local file backend inside the repository unless PULUMI_BACKEND_URL says
 # otherwise; no Pulumi Cloud account is needed. The passphrase comes from the environment.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
 .PHONY: help setup test test-python test-node lint plan validate-dev export-dev-inventory report bench \
+        merchant-add merchant-list merchant-rotate-key merchant-suspend local-api smoke \
         deploy-all destroy-all check-cli $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS))
 
 help: ## list the targets
@@ -61,6 +64,27 @@ report: setup ## migration summary (Markdown + JSON in build/) from the deployed
 bench: setup ## print plan time per layer, zip sizes, handler cold start and latency
 	$(PY) -m payments_tools.bench
 
+merchant-add: setup ## onboard a merchant, print its API key once (NAME=…; MERCHANT_ARGS=--plan or --table T --endpoint-url U)
+	@[ -n "$(NAME)" ] || { echo "usage: make merchant-add NAME='Acme Ltd'"; exit 2; }
+	$(PY) -m payments_tools.merchants --stack $(STACK) $(MERCHANT_ARGS) add --name "$(NAME)"
+
+merchant-list: setup ## list merchants, their key prefixes and rotated keys
+	$(PY) -m payments_tools.merchants --stack $(STACK) $(MERCHANT_ARGS) list
+
+merchant-rotate-key: setup ## new API key for merchant ID=…; the old one works GRACE_HOURS (24) more
+	@[ -n "$(ID)" ] || { echo "usage: make merchant-rotate-key ID=m_… [GRACE_HOURS=24]"; exit 2; }
+	$(PY) -m payments_tools.merchants --stack $(STACK) $(MERCHANT_ARGS) rotate-key --id "$(ID)" --grace-hours "$(GRACE_HOURS)"
+
+merchant-suspend: setup ## refuse merchant ID=…'s keys (within the authorizer cache TTL)
+	@[ -n "$(ID)" ] || { echo "usage: make merchant-suspend ID=m_…"; exit 2; }
+	$(PY) -m payments_tools.merchants --stack $(STACK) $(MERCHANT_ARGS) suspend --id "$(ID)"
+
+local-api: setup ## serve the production API contract on 127.0.0.1:8080 against moto (LOCAL_API_ARGS=--port N)
+	$(PY) -m payments_tools.local_api $(LOCAL_API_ARGS)
+
+smoke: setup ## smoke-test the deployed API through its custom domain with a synthetic merchant (SMOKE_ARGS)
+	$(PY) -m payments_tools.smoke --stack $(STACK) $(SMOKE_ARGS)
+
 check-cli:
 	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is required for real deploys: https://www.pulumi.com/docs/install/"; exit 1; }
 	@[ -n "$${PULUMI_CONFIG_PASSPHRASE+x}" ] || [ -n "$${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] || { echo "set PULUMI_CONFIG_PASSPHRASE (or _FILE) to encrypt stack secrets"; exit 1; }
@@ -74,8 +98,11 @@ $(addprefix preview-,$(LAYERS)): preview-%: setup check-cli ## preview one layer
 $(addprefix destroy-,$(LAYERS)): destroy-%: setup check-cli ## destroy one layer (downstream layers first!)
 	cd stacks/$* && pulumi destroy --yes --stack $(STACK)
 
-deploy-all: setup check-cli ## deploy foundation → data → compute → edge → observability, stopping at the first failure
-	for layer in $(LAYERS); do $(MAKE) --no-print-directory up-$$layer; done
+deploy-all: setup check-cli ## deploy foundation → … → observability, stopping at the first failure; smoke after edge unless SMOKE=0
+	for layer in $(LAYERS); do \
+	  $(MAKE) --no-print-directory up-$$layer; \
+	  if [ $$layer = edge ] && [ "$(SMOKE)" != 0 ]; then $(MAKE) --no-print-directory smoke; fi; \
+	done
 
 destroy-all: setup check-cli ## destroy every layer in reverse order
 	for layer in $(REVERSED); do $(MAKE) --no-print-directory destroy-$$layer; done

@@ -35,10 +35,12 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -186,18 +188,35 @@ class _SerialisedApp(DomainDispatcherApplication):
 class LocalMoto(ThreadedMotoServer):
     """ThreadedMotoServer on 127.0.0.1, a free port, requests serialised."""
 
-    def __init__(self) -> None:
-        super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
 
     def _server_entry(self) -> None:
         from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
-        self._server = make_server(
-            self._ip_address, self._port, _SerialisedApp(create_backend_app), True, request_handler=MotoRequestHandler
-        )
+        try:
+            self._server = make_server(
+                self._ip_address, self._port, _SerialisedApp(create_backend_app), True, request_handler=MotoRequestHandler
+            )
+        except (OSError, SystemExit):  # werkzeug exits on a taken port: report it instead of hanging start()
+            self.error = f"moto cannot listen on 127.0.0.1:{self._port} (port in use?)"
+            self._server_ready_event.set()
+            return
         self._server_ready_event.set()
         self._server.serve_forever()
+
+    def start(self) -> None:
+        self.error: str | None = None
+        super().start()
+        if self.error is not None:
+            self._thread = None
+            raise LocalApiError(self.error)
+
+    def reset(self) -> None:
+        """Empty every moto backend. moto keeps them per process, so another server (or test) before
+        this one would otherwise leave its tables behind."""
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=10).close()
 
     @property
     def endpoint(self) -> str:
@@ -554,7 +573,7 @@ class LocalApi:
 
     def __init__(
         self, settings: Settings, *, host: str = "127.0.0.1", port: int = 0, handler_log: IO[str] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.monotonic, moto_port: int = 0,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -565,7 +584,7 @@ class LocalApi:
         self.inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
         self.names = Names.of(self.inventory, settings.environment_suffix)
         self.contract = local_contract(self.inventory, self.names)
-        self.moto = LocalMoto()
+        self.moto = LocalMoto(moto_port)
         self.workers: dict[str, Worker] = {}
         self.server: ThreadingHTTPServer | None = None
 
@@ -575,6 +594,7 @@ class LocalApi:
             raise LocalApiError("node_modules is missing: run `make setup` (the handlers need the AWS SDK)")
         self.moto.start()
         try:
+            self.moto.reset()
             create_resources(self.endpoint, self.inventory, self.names)
             name_map = resource_name_map(self.inventory, self.names.tables, self.names.buckets, self.settings.environment_suffix)
             base = {
@@ -621,7 +641,8 @@ class LocalApi:
             self.server.server_close()
         for worker in self.workers.values():
             worker.stop()
-        if self.moto._thread is not None:
+        if self.moto._thread is not None and self.moto._server is not None:
+            self.moto.reset()
             self.moto.stop()
 
     def __enter__(self) -> LocalApi:
@@ -664,19 +685,26 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="local-api", description="Serve the production API contract on loopback against moto.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "8080")))
+    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("LOCAL_API_MOTO_PORT", "8089")), help="0: any free port")
     parser.add_argument("--max-seconds", type=float, default=None, help="stop by itself after this long")
     parser.add_argument("--quiet", action="store_true", help="do not show the handlers' logs")
     args = parser.parse_args(argv)
     try:
-        api = LocalApi(load_settings(Path.cwd()), host=args.host, port=args.port, handler_log=None if args.quiet else sys.stderr)
+        api = LocalApi(load_settings(Path.cwd()), host=args.host, port=args.port, handler_log=None if args.quiet else sys.stderr,
+                       moto_port=args.moto_port)
         api.start()
     except (LocalApiError, OSError) as exc:
         print(f"local-api: {exc}", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     try:
         merchant, issued = api.merchants().add(TEST_MERCHANT_NAME)
         print(f"local API (production contract {api.names.api}, stage {api.names.stage}) at {api.url}")
@@ -684,8 +712,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  test merchant {merchant['merchantId']}: API key {issued.key}")
         print(f"  try:  curl -s -H 'Authorization: Bearer {issued.key}' {api.url}/payments/pay_00000000  (404: no such payment)")
         print(f"  onboard: make merchant-add NAME=Acme MERCHANT_ARGS='--endpoint-url {api.endpoint} --table {api.names.merchants_table()}'")
-        print("Ctrl-C stops it." + (f" Stops by itself after {args.max_seconds:g} s." if args.max_seconds else ""), flush=True)
-        deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
+        limited = args.max_seconds is not None
+        print("Ctrl-C stops it." + (f" Stops by itself after {args.max_seconds:g} s." if limited else ""), flush=True)
+        deadline = time.monotonic() + args.max_seconds if limited else None
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.2)
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 import secrets
 import sys
@@ -31,9 +32,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.errors import ConfigError
 from shared.inventory import load_inventory
@@ -253,6 +255,21 @@ def authorizer_ttl_seconds(contract: Mapping[str, Any]) -> int:
     return max(ttls, default=0)
 
 
+def dynamodb_client(region: str, endpoint_url: str | None) -> Any:
+    """DynamoDB client for AWS, or for an emulator on loopback with throwaway credentials (never real ones)."""
+    host = urlsplit(endpoint_url).hostname if endpoint_url else None
+    if host is not None and (host == "localhost" or _is_loopback(host)):
+        return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url, aws_access_key_id="local", aws_secret_access_key="local")
+    return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 # --- command line ------------------------------------------------------------------------------------
 
 def _print_merchant(m: Mapping[str, Any]) -> None:
@@ -292,8 +309,7 @@ def main(argv: list[str] | None = None, run: Runner | None = None) -> int:
     except ConfigError as exc:
         print(f"merchants: {exc}", file=sys.stderr)
         return 2
-    client = boto3.client("dynamodb", region_name=args.region, endpoint_url=args.endpoint_url)
-    merchants = Merchants(client, table)
+    merchants = Merchants(dynamodb_client(args.region, args.endpoint_url), table)
     try:
         if args.action == "add":
             item, issued = merchants.add(args.name)
@@ -319,7 +335,7 @@ def main(argv: list[str] | None = None, run: Runner | None = None) -> int:
             suspended = merchants.suspend(args.id)
             print(f"suspended merchant {args.id} ({suspended.get('name', '')}) in {table}")
             print(f"its keys are refused within {ttl} s (the authorizer cache TTL of the API contract)")
-    except (MerchantError, ClientError) as exc:
+    except (MerchantError, ClientError, BotoCoreError) as exc:
         print(f"merchants: {exc}", file=sys.stderr)
         return 1
     return 0

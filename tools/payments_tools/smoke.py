@@ -30,9 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-import boto3
-
-from payments_tools.merchants import Merchants, MerchantError, table_from_plan, table_from_stack
+from payments_tools.merchants import SHOWN_PREFIX_LENGTH, MerchantError, Merchants, dynamodb_client, table_from_plan, table_from_stack
 from shared.errors import ConfigError
 from shared.outputs import Edge
 from shared.settings import PRODUCTION_REGION, load_settings
@@ -60,8 +58,12 @@ class HttpResult:
 class Smoke:
     """The smoke run against `base_url`, printing to `out`."""
 
-    def __init__(self, base_url: str, out: IO[str], opener: Callable[..., Any] = urllib.request.urlopen) -> None:
+    def __init__(
+        self, base_url: str, out: IO[str], opener: Callable[..., Any] = urllib.request.urlopen, cafile: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.cafile = cafile
+        """CA bundle for the TLS step (tests trust their own loopback certificate); None: the system's."""
         self.out = out
         self.opener = opener
         self.step = "setup"
@@ -75,8 +77,9 @@ class Smoke:
         if key is not None:
             sent["Authorization"] = f"Bearer {key}"
         data = json.dumps(body).encode() if body is not None else None
-        shown = {k: ("Bearer " + key[:12] + "…" if k == "Authorization" and key else v) for k, v in sent.items()}
-        self.say(f"  → {method} {url.split('?')[0]} {json.dumps(shown)}" + (f" {json.dumps(body)}" if body is not None else ""))
+        shown = {k: ("Bearer " + key[:SHOWN_PREFIX_LENGTH] + "…" if k == "Authorization" and key else v) for k, v in sent.items()}
+        printed = json.dumps(shown, ensure_ascii=False) + (f" {json.dumps(body, ensure_ascii=False)}" if body is not None else "")
+        self.say(f"  → {method} {url.split('?')[0]} {printed}")
         request = urllib.request.Request(url, data=data, method=method, headers=sent)
         try:
             with self.opener(request, timeout=TIMEOUT_S) as response:
@@ -154,7 +157,7 @@ class Smoke:
             self.say(f"  skipped: {parts.scheme} URL (local API); TLS is checked on https URLs")
             return
         host, port = parts.hostname or "", parts.port or 443
-        modern = ssl.create_default_context()
+        modern = ssl.create_default_context(cafile=self.cafile)
         modern.minimum_version = ssl.TLSVersion.TLSv1_2
         try:
             with socket.create_connection((host, port), TIMEOUT_S) as raw, modern.wrap_socket(raw, server_hostname=host) as tls:
@@ -163,7 +166,7 @@ class Smoke:
             raise StepFailed("tls", f"TLS handshake with {host}:{port} failed: {exc}") from exc
         self.say(f"  negotiated {version}")
         self.expect(version in ("TLSv1.2", "TLSv1.3"), f"negotiated {version}, below TLS 1.2")
-        legacy = ssl.create_default_context()
+        legacy = ssl.create_default_context(cafile=self.cafile)
         try:
             legacy.minimum_version = ssl.TLSVersion.TLSv1
             legacy.maximum_version = ssl.TLSVersion.TLSv1_1
@@ -231,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"smoke: FAILED at step 'setup': {exc}", file=sys.stderr)
         return 2
-    client = boto3.client("dynamodb", region_name=PRODUCTION_REGION, endpoint_url=args.endpoint_url)
+    client = dynamodb_client(PRODUCTION_REGION, args.endpoint_url)
     print(f"smoke test of {url} (merchants table {table})")
     return run_smoke(url, Merchants(client, table), sys.stdout)
 
