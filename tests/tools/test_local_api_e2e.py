@@ -139,7 +139,8 @@ def test_a_wrong_key_is_403_and_never_reaches_a_handler_and_its_deny_is_cached(a
 
 def test_a_malformed_authorization_header_is_401_from_the_authorizer(api):
     before = handler_calls(api)
-    status, _, _ = call(api, "GET", "/payments/pay_000000000", headers={"Authorization": "Basic abc"}, operation="GET /payments/{paymentId}")
+    status, _, _ = call(api, "GET", "/payments/pay_000000000", headers={"Authorization": "Basic abc"},
+                        operation="GET /payments/{paymentId}")
     assert status == 401
     assert handler_calls(api) == before
 
@@ -170,7 +171,8 @@ def test_policy_evaluation_explicit_deny_wins_and_wildcards_match():
 
 def test_a_missing_required_header_is_refused_before_the_handler(api, merchant):
     before = handler_calls(api)
-    status, _, body = call(api, "POST", "/payments", key=merchant["key"], body={"amount": 100, "currency": "EUR"}, operation="POST /payments")
+    status, _, body = call(api, "POST", "/payments", key=merchant["key"], body={"amount": 100, "currency": "EUR"},
+                           operation="POST /payments")
     assert status == 400 and body["error"]["code"] == "invalid_request_parameters"
     assert "Idempotency-Key" in body["error"]["message"]
     status, _, body = call(api, "POST", "/payments/pay_000000001/refunds", key=merchant["key"], body={"amount": 1},

@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from payments_tools import merchants as tool
-from payments_tools.merchants import Merchants, MerchantError, authorizer_ttl_seconds, table_from_plan, table_from_stack
+from payments_tools.merchants import MerchantError, Merchants, authorizer_ttl_seconds, table_from_plan, table_from_stack
 from shared.errors import ConfigError
 
 TABLE = "payments-merchants-production-eu1"
@@ -114,7 +114,7 @@ def test_rotate_and_suspend_never_resurrect_a_deleted_merchant(client, merchants
     item, _ = merchants.add("Gone")
     snapshot = merchants.get(item["merchantId"])
     client.delete_item(TableName=TABLE, Key={"merchantId": {"S": item["merchantId"]}})
-    with pytest.raises(MerchantError, match="does not exist; nothing was written|does not exist in"):
+    with pytest.raises(MerchantError, match="does not exist in"):
         merchants.suspend(item["merchantId"])
     monkeypatch.setattr(merchants, "get", lambda _id: snapshot)  # read before the deletion, write after it
     with pytest.raises(MerchantError, match="deleted or rotated concurrently"):
@@ -159,7 +159,7 @@ def test_the_table_comes_from_the_plan_or_the_deployed_data_layer(tmp_path):
     def broken(command, cwd):
         raise RuntimeError("no stack named 'prod' found")
 
-    with pytest.raises(ConfigError, match="stacks/data \\(prod\\).*no stack named"):
+    with pytest.raises(ConfigError, match=r"stacks/data \(prod\).*no stack named"):
         table_from_stack(tmp_path, "prod", broken)
 
 

@@ -55,7 +55,9 @@ def test_every_step_passes_against_the_local_api_and_the_merchant_is_suspended(a
 
 @needs_node
 def test_a_failing_step_is_named_and_exits_non_zero_and_the_merchant_is_still_suspended(api):
-    s3 = boto3.resource("s3", endpoint_url=api.endpoint, region_name=PRODUCTION_REGION, aws_access_key_id="local", aws_secret_access_key="local")
+    s3 = boto3.resource(
+        "s3", endpoint_url=api.endpoint, region_name=PRODUCTION_REGION, aws_access_key_id="local", aws_secret_access_key="local"
+    )
     bucket = s3.Bucket(api.names.buckets["payments-receipts-dev"])
     bucket.objects.all().delete()
     bucket.delete()
@@ -83,7 +85,7 @@ def test_an_api_that_lets_anonymous_calls_through_fails_the_unauthenticated_step
             super().run(key)
 
     smoke = Open(api.url, io.StringIO())
-    item, issued = api.merchants().add("smoke test open")
+    _, issued = api.merchants().add("smoke test open")
     with pytest.raises(StepFailed) as failed:
         smoke.run(issued.key)
     assert failed.value.step == "unauthenticated" and "got 404" in failed.value.reason
@@ -121,11 +123,12 @@ def test_the_url_comes_from_the_edge_layers_custom_domain_output(tmp_path):
 @pytest.fixture
 def certificate(tmp_path):
     """A self-signed certificate for 127.0.0.1 (cryptography ships with moto)."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    import ipaddress
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])

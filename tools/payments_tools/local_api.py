@@ -60,7 +60,7 @@ from payments_edge.names import stage_name
 from payments_tools.merchants import Merchants
 from shared.inventory import Inventory, load_inventory
 from shared.naming import production_name
-from shared.openapi import AUTHORIZER, INTEGRATION, document_method, function_name_from_uri, iter_operations, security_schemes
+from shared.openapi import AUTHORIZER, INTEGRATION, function_name_from_uri, iter_operations, security_schemes
 from shared.settings import PRODUCTION_REGION, Settings, load_settings
 
 WORKER = Path("stacks") / "compute" / "handlers" / "local-worker.mjs"
@@ -71,6 +71,7 @@ LOCAL_ACCOUNT = "123456789012"
 LOCAL_API_ID = "localapi01"
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
 TEST_MERCHANT_NAME = "local test merchant"
+EXPLICIT_DENY = "User is not authorized to access this resource with an explicit deny"
 
 # API Gateway's built-in gateway responses, used when the contract defines neither the type nor its DEFAULT_4XX/5XX.
 GATEWAY_DEFAULTS: dict[str, tuple[int, str | None]] = {
@@ -171,7 +172,10 @@ def local_contract(inventory: Inventory, names: Names) -> dict[str, Any]:
         f"arn:aws:lambda:{PRODUCTION_REGION}:{LOCAL_ACCOUNT}:function:{prod}/invocations"
         for dev, prod in names.functions.items()
     }
-    return production_contract(inventory.api.document, function_invoke_arns=arns, api_name=names.api, region=PRODUCTION_REGION)
+    contract: dict[str, Any] = production_contract(
+        inventory.api.document, function_invoke_arns=arns, api_name=names.api, region=PRODUCTION_REGION
+    )
+    return contract
 
 
 class _SerialisedApp(DomainDispatcherApplication):
@@ -190,6 +194,8 @@ class LocalMoto(ThreadedMotoServer):
 
     def __init__(self, port: int = 0) -> None:
         super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
+        self.error: str | None = None
+        """Why the server could not start, set by its thread."""
 
     def _server_entry(self) -> None:
         from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
@@ -207,7 +213,7 @@ class LocalMoto(ThreadedMotoServer):
         self._server.serve_forever()
 
     def start(self) -> None:
-        self.error: str | None = None
+        self.error = None
         super().start()
         if self.error is not None:
             self._thread = None
@@ -316,6 +322,10 @@ class Request:
     body: bytes
     source_ip: str = "127.0.0.1"
 
+    def first_query(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
     def header(self, name: str) -> str | None:
         values = next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
         return values[0] if values else None
@@ -398,7 +408,8 @@ class Gateway:
         if not isinstance(authorizer, Mapping) or str(authorizer.get("type", "")).lower() != "request":
             return self.gateway_response("AUTHORIZER_CONFIGURATION_ERROR", request_id)
         ttl = int(authorizer.get("authorizerResultTtlInSeconds", 300))
-        identity = [self._identity_value(source.strip(), request, path_params) for source in str(authorizer.get("identitySource", "")).split(",")]
+        sources = str(authorizer.get("identitySource", "")).split(",")
+        identity = [self._identity_value(source.strip(), request, path_params) for source in sources]
         if ttl > 0 and any(not value for value in identity):
             return self.gateway_response("UNAUTHORIZED", request_id)
         cache_key = (scheme_name, tuple(value or "" for value in identity))
@@ -429,7 +440,7 @@ class Gateway:
                     self._cache[cache_key] = (self.clock() + ttl, policy)
         effect = policy_effect(policy["policyDocument"], method_arn)
         if effect == "Deny":
-            return self.gateway_response("ACCESS_DENIED", request_id, "User is not authorized to access this resource with an explicit deny")
+            return self.gateway_response("ACCESS_DENIED", request_id, EXPLICIT_DENY)
         if effect != "Allow":
             return self.gateway_response("ACCESS_DENIED", request_id)
         context_out.update({k: v for k, v in (policy.get("context") or {}).items()})
@@ -453,7 +464,7 @@ class Gateway:
                 if where == "header":
                     return request.header(name)
                 if where == "query":
-                    return (request.query.get(name) or [None])[0]
+                    return request.first_query(name)
                 return path_params.get(name)
         return None
 
@@ -470,7 +481,8 @@ class Gateway:
                 if p.get("required") and p["in"] in ("header", "query") and not self._parameter(p, request)
             ]
             if missing:
-                return self.gateway_response("BAD_REQUEST_PARAMETERS", request_id, f"Missing required request parameters: [{', '.join(missing)}]")
+                message = f"Missing required request parameters: [{', '.join(missing)}]"
+                return self.gateway_response("BAD_REQUEST_PARAMETERS", request_id, message)
         if validator.get("validateRequestBody"):
             content = (route.spec.get("requestBody") or {}).get("content") or {}
             content_type = (request.header("Content-Type") or "application/json").split(";")[0].strip().lower()
@@ -487,7 +499,7 @@ class Gateway:
 
     @staticmethod
     def _parameter(parameter: Mapping[str, Any], request: Request) -> str | None:
-        value = request.header(parameter["name"]) if parameter["in"] == "header" else (request.query.get(parameter["name"]) or [None])[0]
+        value = request.header(parameter["name"]) if parameter["in"] == "header" else request.first_query(parameter["name"])
         return value if value and value.strip() else None
 
     # the Lambda proxy integration
@@ -551,7 +563,8 @@ def policy_effect(document: Mapping[str, Any], method_arn: str) -> str | None:
         resources = statement.get("Resource") or []
         actions = [actions] if isinstance(actions, str) else actions
         resources = [resources] if isinstance(resources, str) else resources
-        if any(fnmatch.fnmatchcase("execute-api:Invoke", a) for a in actions) and any(fnmatch.fnmatchcase(method_arn, r) for r in resources):
+        invokes = any(fnmatch.fnmatchcase("execute-api:Invoke", a) for a in actions)
+        if invokes and any(fnmatch.fnmatchcase(method_arn, r) for r in resources):
             effects.add(statement.get("Effect"))
     return "Deny" if "Deny" in effects else "Allow" if "Allow" in effects else None
 
@@ -623,7 +636,7 @@ class LocalApi:
     def url(self) -> str:
         assert self.server is not None
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def merchants(self) -> Merchants:
         client = boto3.client(
@@ -667,7 +680,8 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 for name, value in self.headers.items():
                     headers.setdefault(name, []).append(value)
                 body = self.rfile.read(length) if length else b""
-                request = Request(self.command, split.path, parse_qs(split.query, keep_blank_values=True), headers, body, self.client_address[0])
+                query = parse_qs(split.query, keep_blank_values=True)
+                request = Request(self.command, split.path, query, headers, body, self.client_address[0])
                 response = gateway.handle(request)
             self.send_response(response.status)
             for name, value in response.headers.items():

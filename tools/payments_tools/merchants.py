@@ -259,7 +259,9 @@ def dynamodb_client(region: str, endpoint_url: str | None) -> Any:
     """DynamoDB client for AWS, or for an emulator on loopback with throwaway credentials (never real ones)."""
     host = urlsplit(endpoint_url).hostname if endpoint_url else None
     if host is not None and (host == "localhost" or _is_loopback(host)):
-        return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url, aws_access_key_id="local", aws_secret_access_key="local")
+        return boto3.client(
+            "dynamodb", region_name=region, endpoint_url=endpoint_url, aws_access_key_id="local", aws_secret_access_key="local"
+        )
     return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
 
 

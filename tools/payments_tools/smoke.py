@@ -71,7 +71,9 @@ class Smoke:
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
-    def request(self, method: str, path: str, *, key: str | None = None, body: Any = None, headers: Mapping[str, str] | None = None) -> HttpResult:
+    def request(
+        self, method: str, path: str, *, key: str | None = None, body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> HttpResult:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         sent = {"Content-Type": "application/json", **(headers or {})}
         if key is not None:
@@ -241,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _custom_domain_url(repo_root: Path, stack: str, run: Callable[[list[str], Path], str]) -> str:
     try:
-        value = json.loads(run(["pulumi", "stack", "output", Edge.CUSTOM_DOMAIN_URL, "--json", "-s", stack], repo_root / "stacks" / Edge.LAYER))
+        command = ["pulumi", "stack", "output", Edge.CUSTOM_DOMAIN_URL, "--json", "-s", stack]
+        value = json.loads(run(command, repo_root / "stacks" / Edge.LAYER))
     except (RuntimeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"stacks/edge ({stack})", f"cannot read output {Edge.CUSTOM_DOMAIN_URL}: {exc}") from exc
     if not isinstance(value, str) or not value.startswith(("https://", "http://")):
