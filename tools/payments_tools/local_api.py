@@ -46,7 +46,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
@@ -86,6 +86,12 @@ GATEWAY_DEFAULTS: dict[str, tuple[int, str | None]] = {
     "INTEGRATION_FAILURE": (502, "Internal server error"),
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
 }
+
+
+def node_binary(repo_root: Path) -> str:
+    """The Node.js the project pins as an npm package when it has one (node_modules/.bin/node), else `node` on PATH."""
+    pinned = repo_root / "node_modules" / ".bin" / "node"
+    return str(pinned) if pinned.exists() else "node"
 
 
 class LocalApiError(Exception):
@@ -255,42 +261,66 @@ def create_resources(endpoint: str, inventory: Inventory, names: Names) -> None:
 
 
 class Worker:
-    """One Node process holding one handler module: a Lambda execution environment, one invocation at a time."""
+    """One Node process holding one handler module: a Lambda execution environment, one invocation at a time.
+
+    A worker that timed out or died is replaced by a fresh one on the next call, as Lambda starts a
+    new execution environment; the invocation count covers every process it ran.
+    """
 
     def __init__(self, repo_root: Path, handler: str, env: Mapping[str, str], log: IO[str] | None) -> None:
         self.handler = handler
+        self.repo_root = repo_root
+        self.env = dict(env)
+        self.log = log
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self.process = subprocess.Popen(
-            ["node", str(repo_root / WORKER), handler],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log if log is not None else subprocess.DEVNULL,
-            env=dict(env), text=True, bufsize=1, cwd=repo_root,
+        self._earlier_invocations = 0
+        self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [node_binary(self.repo_root), str(self.repo_root / WORKER), self.handler],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log if self.log is not None else subprocess.DEVNULL,
+            env=self.env, text=True, bufsize=1, cwd=self.repo_root,
         )
 
     def _call(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
         with self._lock:
+            if self.process.poll() is not None:
+                self._earlier_invocations += self._last_count
+                self.process = self._spawn()
+            assert self.process.stdin is not None and self.process.stdout is not None
+            stdout = self.process.stdout
             message = {**message, "id": next(self._ids)}
-            self.process.stdin.write(json.dumps(message) + "\n")
-            self.process.stdin.flush()
+            try:
+                self.process.stdin.write(json.dumps(message) + "\n")
+                self.process.stdin.flush()
+            except BrokenPipeError as exc:
+                raise RuntimeError(f"{self.handler} worker exited (code {self.process.poll()})") from exc
             answer: dict[str, Any] = {}
-            reader = threading.Thread(target=lambda: answer.update(json.loads(self.process.stdout.readline() or "{}")), daemon=True)  # type: ignore[union-attr]
+            reader = threading.Thread(target=lambda: answer.update(json.loads(stdout.readline() or "{}")), daemon=True)
             reader.start()
             reader.join(timeout_s)
             if reader.is_alive():
                 self.process.kill()  # a timed-out Lambda environment is not reused
+                self.process.wait()
                 raise TimeoutError(f"{self.handler} did not answer within {timeout_s:g} s")
             if answer.get("id") != message["id"]:
                 raise RuntimeError(f"{self.handler} worker exited (code {self.process.poll()})")
+            if "invocations" in answer:
+                self._last_count = int(answer["invocations"])
             return answer
+
+    _last_count = 0
+    """The current process's count at the last stats call (carried over when it is replaced)."""
 
     def invoke(self, event: Mapping[str, Any], timeout_ms: int) -> dict[str, Any]:
         """{"result": ...} or {"error": {"errorType", "errorMessage"}}; raises TimeoutError past `timeout_ms`."""
         return self._call({"event": event, "timeoutMs": timeout_ms}, timeout_ms / 1000)
 
     def invocations(self) -> int:
-        """How many times the handler function itself was called (counted inside the Node process)."""
-        return int(self._call({"stats": True}, 10)["invocations"])
+        """How many times the handler function itself was called (counted inside the Node processes)."""
+        return self._earlier_invocations + int(self._call({"stats": True}, 10)["invocations"])
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -389,6 +419,8 @@ class Gateway:
             answer = self.workers[route.function].invoke(event, route.timeout_ms)
         except TimeoutError:
             return self.gateway_response("INTEGRATION_TIMEOUT", request_id)
+        except RuntimeError:
+            return self.gateway_response("INTEGRATION_FAILURE", request_id)
         return self._proxy_response(answer, request_id)
 
     def _match(self, request: Request) -> tuple[Route | None, dict[str, str]]:
@@ -426,14 +458,14 @@ class Gateway:
             }
             try:
                 answer = worker.invoke(event, 30_000)
-            except TimeoutError:
+            except (TimeoutError, RuntimeError):
                 return self.gateway_response("AUTHORIZER_FAILURE", request_id)
             if "error" in answer:
                 if answer["error"].get("errorMessage") == "Unauthorized":
                     return self.gateway_response("UNAUTHORIZED", request_id)
                 return self.gateway_response("AUTHORIZER_FAILURE", request_id)
             policy = answer.get("result")
-            if not isinstance(policy, dict) or not isinstance(policy.get("policyDocument"), dict) or "principalId" not in policy:
+            if not _valid_authorizer_output(policy):
                 return self.gateway_response("AUTHORIZER_CONFIGURATION_ERROR", request_id)
             if ttl > 0:
                 with self._cache_lock:
@@ -443,8 +475,8 @@ class Gateway:
             return self.gateway_response("ACCESS_DENIED", request_id, EXPLICIT_DENY)
         if effect != "Allow":
             return self.gateway_response("ACCESS_DENIED", request_id)
-        context_out.update({k: v for k, v in (policy.get("context") or {}).items()})
-        context_out["principalId"] = policy["principalId"]
+        context_out.update({k: _context_value(v) for k, v in (policy.get("context") or {}).items()})
+        context_out["principalId"] = str(policy["principalId"])
         return None
 
     def _cached(self, key: tuple[str, tuple[str, ...]]) -> dict[str, Any] | None:
@@ -552,6 +584,19 @@ class Gateway:
         raw = result.get("body") or ""
         body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
         return Response(int(result["statusCode"]), headers, body)
+
+
+def _valid_authorizer_output(output: object) -> TypeGuard[dict[str, Any]]:
+    """A policy document, a principal id, and a context of flat values only: API Gateway answers 500 otherwise."""
+    if not isinstance(output, dict) or not isinstance(output.get("policyDocument"), dict) or "principalId" not in output:
+        return False
+    context = output.get("context") or {}
+    return isinstance(context, dict) and all(isinstance(v, str | int | float | bool) for v in context.values())
+
+
+def _context_value(value: str | float | bool) -> str:
+    """The handler sees authorizer context values as strings (`true`, `42`), as API Gateway passes them."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def policy_effect(document: Mapping[str, Any], method_arn: str) -> str | None:
