@@ -136,3 +136,29 @@ def test_a_worker_that_timed_out_is_replaced_and_its_count_kept():
         assert worker.invocations() >= 1
     finally:
         worker.stop()
+
+
+def test_routes_match_the_contracts_path_templates_most_specific_first(contract):
+    from payments_tools.local_api import routes_of
+
+    found = {}
+    for route in routes_of(contract):
+        for path in ("/payments", "/payments/pay_1", "/payments/pay_1/refunds", "/payments/pay_1/receipt", "/payments/a/b/c"):
+            match = route.pattern.match(path)
+            if match and path not in found:
+                found[path] = (route.method, route.path, match.groups())
+    assert found == {
+        "/payments": ("POST", "/payments", ()),
+        "/payments/pay_1": ("GET", "/payments/{paymentId}", ("pay_1",)),
+        "/payments/pay_1/refunds": ("POST", "/payments/{paymentId}/refunds", ("pay_1",)),
+        "/payments/pay_1/receipt": ("GET", "/payments/{paymentId}/receipt", ("pay_1",)),
+    }
+
+
+def test_greedy_and_dashed_path_parameters():
+    from payments_tools.local_api import _path_parameter_names, _path_pattern
+
+    pattern = _path_pattern("/files/{file-id}/{proxy+}")
+    assert pattern.match("/files/f1/a/b/c").groups() == ("f1", "a/b/c")
+    assert _path_parameter_names("/files/{file-id}/{proxy+}") == ["file-id", "proxy"]
+    assert pattern.match("/files/f1") is None

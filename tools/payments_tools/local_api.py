@@ -119,12 +119,17 @@ class Route:
 
 
 def _path_pattern(template: str) -> re.Pattern[str]:
+    """`/payments/{paymentId}` → a regex whose groups are the path parameters, in order; `{proxy+}` is greedy."""
     regex = ""
     for literal, name in re.findall(r"([^{]*)(?:\{([^}]+)\})?", template):
         regex += re.escape(literal)
         if name:
-            regex += f"(?P<{re.sub(r'[^A-Za-z0-9_]', '_', name.rstrip('+'))}>.+)" if name.endswith("+") else f"(?P<{name}>[^/]+)"
+            regex += "(.+)" if name.endswith("+") else "([^/]+)"
     return re.compile(f"^{regex}$")
+
+
+def _path_parameter_names(template: str) -> list[str]:
+    return [name.rstrip("+") for name in re.findall(r"\{([^}]+)\}", template)]
 
 
 def routes_of(contract: Mapping[str, Any]) -> list[Route]:
@@ -427,7 +432,7 @@ class Gateway:
         for route in self.routes:
             found = route.pattern.match(request.path)
             if found and route.method in (request.method, "ANY"):
-                return route, {k: unquote(v) for k, v in found.groupdict().items()}
+                return route, {k: unquote(v) for k, v in zip(_path_parameter_names(route.path), found.groups(), strict=True)}
         return None, {}
 
     # the authorizer
