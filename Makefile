@@ -15,6 +15,9 @@ GRACE_HOURS ?= 24
 # State lives in a local file backend inside the repository unless PULUMI_BACKEND_URL says
 # otherwise; no Pulumi Cloud account is needed. The passphrase comes from the environment.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+# Every real preview and update runs the compliance policy pack; a mandatory violation stops it.
+# `make plan` runs the same rules offline.
+PULUMI_POLICY_ARGS ?= --policy-pack $(CURDIR)/policy
 
 .PHONY: help setup test test-python test-node lint plan validate-dev export-dev-inventory report bench \
         merchant-add merchant-list merchant-rotate-key merchant-suspend local-api smoke \
@@ -46,7 +49,7 @@ test-node: setup
 
 lint: setup ## ruff and mypy over every Python file
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shared tools/payments_tools $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
+	$(VENV)/bin/mypy shared tools/payments_tools policy/payments_policy $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
 	for layer in $(LAYERS); do $(VENV)/bin/mypy stacks/$$layer/__main__.py; done  # one at a time: each is a module named __main__
 
 plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json
@@ -90,10 +93,10 @@ check-cli:
 	@[ -n "$${PULUMI_CONFIG_PASSPHRASE+x}" ] || [ -n "$${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] || { echo "set PULUMI_CONFIG_PASSPHRASE (or _FILE) to encrypt stack secrets"; exit 1; }
 
 $(addprefix up-,$(LAYERS)): up-%: setup check-cli ## deploy one layer (e.g. make up-data)
-	cd stacks/$* && pulumi stack select --create $(STACK) && pulumi up --yes --stack $(STACK)
+	cd stacks/$* && pulumi stack select --create $(STACK) && pulumi up --yes --stack $(STACK) $(PULUMI_POLICY_ARGS)
 
 $(addprefix preview-,$(LAYERS)): preview-%: setup check-cli ## preview one layer's changes against the real account
-	cd stacks/$* && pulumi stack select --create $(STACK) && pulumi preview --stack $(STACK)
+	cd stacks/$* && pulumi stack select --create $(STACK) && pulumi preview --stack $(STACK) $(PULUMI_POLICY_ARGS)
 
 $(addprefix destroy-,$(LAYERS)): destroy-%: setup check-cli ## destroy one layer (downstream layers first!)
 	cd stacks/$* && pulumi destroy --yes --stack $(STACK)

@@ -42,6 +42,9 @@ class Data:
     """{dev table name: stream ARN} for tables with a stream."""
     BACKUP_VAULT_ARN: Final = "backupVaultArn"
     BACKUP_PLAN_ARN: Final = "backupPlanArn"
+    ACCESS_LOG_BUCKET_NAME: Final = "accessLogBucketName"
+    """Bucket holding the S3 server access logs of every other bucket (the access trail)."""
+    ACCESS_LOG_BUCKET_ARN: Final = "accessLogBucketArn"
 
 
 class Compute:

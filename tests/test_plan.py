@@ -59,7 +59,9 @@ def test_no_resource_carries_a_dev_name(plans):
     ]
     assert named
     assert not [n for n in named if n[1] in dev_names]
-    assert all("production-eu1" in name or "/" in name or name.startswith("aws-waf-logs") for _, name in named if isinstance(name, str))
+    # Signer profile names allow only letters, digits and underscores: the naming rule with `_` for `-`.
+    assert all("production-eu1" in name.replace("_", "-") or "/" in name or name.startswith("aws-waf-logs")
+               for _, name in named if isinstance(name, str))
 
 
 def test_summary_lists_every_resource(plans):
@@ -83,3 +85,23 @@ def test_a_layer_not_built_yet_shows_as_empty(tmp_path):
     assert [p.layer for p in plans] == list(LAYERS)
     assert all(not p.built and not p.resources and not p.outputs for p in plans)
     assert summarise(plans[0]) == "== foundation: not built yet (no stacks/foundation/__main__.py)"
+
+
+def test_the_example_plan_passes_every_policy_of_the_pack(plans):
+    from payments_policy.records import layer_violations
+
+    assert {layer: [str(v) for v in layer_violations(p.resources)] for layer, p in plans.items()} == {layer: [] for layer in LAYERS}
+
+
+def test_a_mandatory_violation_fails_the_plan_naming_resource_policy_and_reason(plans, capsys):
+    import copy
+
+    from payments_tools.plan import policy_check
+
+    broken = copy.deepcopy(plans["data"])
+    table = next(r for r in broken.resources if r["type"] == "aws:dynamodb/table:Table")
+    table["inputs"]["billingMode"] = "PROVISIONED"
+    assert policy_check([plans["foundation"], broken]) == 1
+    err = capsys.readouterr().err
+    assert f"data: aws:dynamodb/table:Table {table['name']}: table-on-demand: billingMode is PROVISIONED, not PAY_PER_REQUEST" in err
+    assert policy_check([plans["foundation"], plans["data"]]) == 0

@@ -7,7 +7,8 @@ import pulumi
 
 from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
 from payments_compute.function import PaymentFunction, PaymentFunctionArgs
-from payments_compute.rules import function_specs, production_environment, resource_name_map, runtime_deprecation
+from payments_compute.rules import function_environment, function_specs, resource_name_map, runtime_deprecation
+from payments_compute.signing import CodeSigning, CodeSigningArgs, signing_profile_name
 from shared.layer import start_layer
 from shared.outputs import Compute, Data, Foundation
 
@@ -27,6 +28,9 @@ artifacts = FunctionArtifacts("functions", FunctionArtifactsArgs(
     build_dir=settings.repo_root / "build" / "artifacts",
     provider=ctx.provider,
 ))
+signing = CodeSigning("code-signing", CodeSigningArgs(
+    profile_name=signing_profile_name(settings.environment_suffix), objects=artifacts.uploads,
+), pulumi.ResourceOptions(provider=ctx.provider))
 names = pulumi.Output.all(data.require(Data.TABLE_NAMES), data.require(Data.BUCKET_NAMES)).apply(
     lambda maps: resource_name_map(inventory, maps[0], maps[1], settings.environment_suffix)
 )
@@ -34,15 +38,16 @@ functions = {
     spec.dev_name: PaymentFunction(spec.dev_name, PaymentFunctionArgs(
         spec=spec,
         role_arn=foundation.require_entry(Foundation.FUNCTION_ROLE_ARNS, spec.dev_name),
-        environment=names.apply(partial(
-            production_environment, spec.dev_environment,
-            extra=settings.compute.environment, dev_account_id=inventory.account_id, owner=spec.dev_name,
-        )),
+        environment=pulumi.Output.all(names, data_key_arn).apply(
+            partial(function_environment, spec, settings.compute.environment, inventory.account_id)
+        ),
         data_key_arn=data_key_arn,
         logs_key_arn=logs_key_arn,
         log_retention_days=settings.log_retention_days,
         artifact=artifacts.artifacts[spec.dev_name],
         artifact_object=artifacts.objects[spec.dev_name],
+        signing_job=signing.signed[artifacts.artifacts[spec.dev_name].sha256],
+        code_signing_config_arn=signing.config_arn,
         provider=ctx.provider,
     ))
     for spec in specs

@@ -10,7 +10,7 @@ import pulumi
 
 from payments_data.backup import TableBackups, TableBackupsArgs, backup_names
 from payments_data.exports import data_exports
-from payments_data.storage import SecureBucket, SecureBucketArgs, artifacts_bucket_name
+from payments_data.storage import SecureBucket, SecureBucketArgs, access_log_bucket_name, artifacts_bucket_name
 from payments_data.tables import MirroredTable, MirroredTableArgs
 from shared.devcheck import dev_session, require_dev_resources
 from shared.inventory import Table
@@ -25,9 +25,18 @@ require_dev_resources(inventory, dev_session(inventory, settings))
 foundation = ctx.upstream(Foundation.LAYER)
 data_key_arn = foundation.require(Foundation.DATA_KEY_ARN)
 
+# The access trail: S3 server access logs of every bucket (free but for storage; CloudTrail data events
+# bill per event), into one bucket. SSE-KMS, not SSE-S3: log delivery cannot use the AWS managed aws/s3
+# key, but a customer-managed key works once its policy admits logging.s3.amazonaws.com, as the
+# foundation's logs key does (telemetry stays off the data key). See README "Audit additions".
+access_logs = SecureBucket(access_log_bucket_name(suffix), SecureBucketArgs(
+    access_log_bucket_name(suffix), foundation.require(Foundation.LOGS_KEY_ARN), settings.storage,
+    log_delivery_account=foundation.require(Foundation.ACCOUNT_ID),
+), ctx.provider)
+
 
 def bucket(name: str) -> SecureBucket:
-    return SecureBucket(name, SecureBucketArgs(name, data_key_arn, settings.storage), ctx.provider)
+    return SecureBucket(name, SecureBucketArgs(name, data_key_arn, settings.storage, access_log_bucket=access_logs.name), ctx.provider)
 
 
 def table(dev: Table) -> MirroredTable:
@@ -53,5 +62,5 @@ backups = TableBackups(
     ctx.provider,
 )
 
-for key, value in data_exports(inventory, buckets, artifacts, tables, backups).items():
+for key, value in data_exports(inventory, buckets, artifacts, tables, backups, access_logs).items():
     pulumi.export(key, value)

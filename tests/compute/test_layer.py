@@ -21,6 +21,10 @@ REPO = Path(__file__).resolve().parents[2]
 FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+SIGNING_JOB = "aws:signer/signingJob:SigningJob"
+SIGNING_PROFILE = "aws:signer/signingProfile:SigningProfile"
+CODE_SIGNING_CONFIG = "aws:lambda/codeSigningConfig:CodeSigningConfig"
+DATA_KEY = "arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-0000-4000-8000-data00000001"
 Upstream = dict[str, dict[str, Any]]
 
 
@@ -74,12 +78,15 @@ def test_the_minimum_memory_is_configurable(upstream: Upstream) -> None:
     assert {f["memorySize"] for f in functions_by_dev_name(run).values()} == {1024}
 
 
-def test_every_function_runs_the_spec_runtime_and_the_deploy_warns_it_is_deprecated(
+def test_every_function_runs_the_configured_runtime_and_a_deprecated_one_warns(
     upstream: Upstream, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING):
         run = run_layer("compute", upstream=upstream)
-    assert {f["runtime"] for f in functions_by_dev_name(run).values()} == {"nodejs18.x"}
+    assert {f["runtime"] for f in functions_by_dev_name(run).values()} == {"nodejs24.x"}
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING and "deprecated" in r.getMessage()]
+    with caplog.at_level(logging.WARNING):
+        run_layer("compute", upstream=upstream, config={"compute": {"runtime": "nodejs18.x"}})
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "nodejs18.x" in r.getMessage()]
     assert len(warnings) == 1
     assert "deprecated" in warnings[0] and '"runtime": "nodejs22.x"' in warnings[0]
@@ -144,18 +151,25 @@ def test_log_retention_follows_the_setting(upstream: Upstream) -> None:
 
 # --- packages -------------------------------------------------------------------------------
 
-def test_every_function_deploys_from_its_uploaded_package(
+def test_every_function_deploys_the_signed_copy_of_its_uploaded_package(
     upstream: Upstream, dev_inventory: dict[str, Any], registrations: dict[str, dict[str, Any]]
 ) -> None:
     run = run_layer("compute", upstream=upstream)
     bucket = upstream[Data.LAYER][Data.ARTIFACTS_BUCKET_NAME]
     objects = {o["inputs"]["key"]: o for o in run.of_type(OBJECT)}
+    jobs = {j["inputs"]["source"]["s3"]["key"]: j for j in run.of_type(SIGNING_JOB)}
     for dev in dev_inventory["lambdaFunctions"]:
         inputs = functions_by_dev_name(run)[dev["FunctionName"]]
-        key, code_hash = package_of(REPO / dev["CodePath"])
-        assert (inputs["s3Bucket"], inputs["s3Key"], inputs["sourceCodeHash"]) == (bucket, key, code_hash)
-        uploaded = objects[key]
-        assert registrations[uploaded["name"]]["urn"] in registrations[dev["FunctionName"]]["dependencies"]
+        key, _ = package_of(REPO / dev["CodePath"])
+        job = jobs[key]
+        # The job signs exactly the uploaded object version, and the function runs what the job wrote.
+        assert job["inputs"]["source"]["s3"] == {"bucket": bucket, "key": key, "version": objects[key]["state"]["versionId"]}
+        [signed] = job["state"]["signedObjects"][0]["s3s"]
+        assert (inputs["s3Bucket"], inputs["s3Key"]) == (signed["bucket"], signed["key"])
+        assert inputs["s3Key"].startswith(f"signed/{key.removeprefix('functions/').removesuffix('.zip')}/")
+        assert "sourceCodeHash" not in inputs  # Lambda's CodeSha256 is the signed zip's
+        assert registrations[job["name"]]["urn"] in registrations[dev["FunctionName"]]["dependencies"]
+        assert registrations[objects[key]["name"]]["urn"] in registrations[job["name"]]["dependencies"]
 
 
 def test_packages_are_stored_sse_kms_with_the_data_key_from_the_built_zip(example: LayerRun, upstream: Upstream) -> None:
@@ -192,7 +206,6 @@ def test_changed_code_gets_a_new_package_only_for_its_functions(
     after = functions_by_dev_name(run_layer("compute", upstream=make_upstream(rich_inventory), config=config))
     for dev in ("payments-reporting-dev", "payments-webhook-dev"):
         assert after[dev]["s3Key"] != before[dev]["s3Key"]
-        assert after[dev]["sourceCodeHash"] != before[dev]["sourceCodeHash"]
     assert after["payments-get-payment-dev"]["s3Key"] == before["payments-get-payment-dev"]["s3Key"]
 
 
@@ -204,12 +217,14 @@ def test_environment_variables_point_at_production_resources(rich: LayerRun) -> 
         "TRANSACTIONS_TABLE": "payments-transactions-production-eu1",
         "IDEMPOTENCY_TABLE": "payments-idempotency-production-eu1",
         "LOG_LEVEL": "info",
+        "DATA_KEY_ARN": DATA_KEY,
     }
     assert functions["payments-reporting-dev"]["environment"]["variables"] == {
         "ARCHIVE_URI": "s3://payments-receipts-archive-production-eu1/reports/",
         "SOURCE_TABLES": "payments-transactions-production-eu1,payments-transactions-ledger-production-eu1",
         "NOTIFY_FUNCTION": "payments-generate-receipt-production-eu1",
         "LOG_LEVEL": "info",
+        "DATA_KEY_ARN": DATA_KEY,
     }
 
 
@@ -257,7 +272,9 @@ def test_exports_are_keyed_by_dev_function_name(example: LayerRun, dev_inventory
         assert example.outputs[Compute.FUNCTION_ARNS][dev] == f"arn:aws:lambda:eu-west-1:111122223333:function:{name}"
         assert example.outputs[Compute.FUNCTION_INVOKE_ARNS][dev].endswith(f":function:{name}/invocations")
         assert example.outputs[Compute.LOG_GROUP_ARNS][dev] == f"arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/{name}"
-        assert example.outputs[Compute.ARTIFACT_KEYS][dev] == functions[dev]["s3Key"]
+        # The exported key is the unsigned, content-addressed package; the function runs its signed copy.
+        digest = example.outputs[Compute.ARTIFACT_KEYS][dev].removeprefix("functions/").removesuffix(".zip")
+        assert functions[dev]["s3Key"].startswith(f"signed/{digest}/")
 
 
 def test_a_function_without_a_foundation_role_is_refused(upstream: Upstream) -> None:
@@ -271,3 +288,61 @@ def test_a_missing_upstream_output_names_the_layer_to_deploy(upstream: Upstream)
     del upstream[Data.LAYER][Data.ARTIFACTS_BUCKET_NAME]
     with pytest.raises(ValueError, match="artifactsBucketName: upstream output missing; deploy the data layer first"):
         run_layer("compute", upstream=upstream)
+
+
+# --- code signing -------------------------------------------------------------------------------
+
+def test_one_lambda_signing_profile_and_an_enforcing_config_on_every_function(example: LayerRun) -> None:
+    [profile] = example.of_type(SIGNING_PROFILE)
+    assert profile["inputs"]["platformId"] == "AWSLambda-SHA384-ECDSA"
+    assert profile["inputs"]["name"] == "payments_lambda_signing_production_eu1"
+    [config] = example.of_type(CODE_SIGNING_CONFIG)
+    assert config["inputs"]["policies"] == {"untrustedArtifactOnDeployment": "Enforce"}
+    assert config["inputs"]["allowedPublishers"] == {"signingProfileVersionArns": [profile["state"]["versionArn"]]}
+    for name, inputs in functions_by_dev_name(example).items():
+        assert inputs["codeSigningConfigArn"] == config["state"]["arn"], name
+
+
+def test_one_signing_job_per_distinct_package_named_by_its_content(example: LayerRun, rich: LayerRun) -> None:
+    for run in (example, rich):
+        jobs, objects = run.of_type(SIGNING_JOB), run.of_type(OBJECT)
+        assert len(jobs) == len(objects)
+        for job in jobs:
+            digest = job["inputs"]["source"]["s3"]["key"].removeprefix("functions/").removesuffix(".zip")
+            # Same package, same logical name: an unchanged package is never signed again.
+            assert job["name"] == f"signature-{digest[:16]}"
+            assert job["inputs"]["destination"]["s3"]["prefix"] == f"signed/{digest}/"
+            assert job["inputs"]["profileName"] == "payments_lambda_signing_production_eu1"
+
+
+@pytest.mark.parametrize("suffix", ["eu1", "a", "abcdefgh"])
+def test_signing_profile_names_meet_signers_pattern(suffix: str) -> None:
+    import re
+
+    from payments_compute.signing import signing_profile_name
+
+    name = signing_profile_name(suffix)
+    # Signer API reference: ProfileName pattern ^[a-zA-Z0-9_]{2,}, length 2-64.
+    assert re.fullmatch(r"[a-zA-Z0-9_]{2,}", name) and 2 <= len(name) <= 64
+
+
+def test_signing_profile_name_refuses_a_bad_suffix() -> None:
+    from payments_compute.signing import signing_profile_name
+
+    with pytest.raises(ConfigError, match="environmentSuffix"):
+        signing_profile_name("EU-1")
+
+
+def test_a_signing_job_without_a_signed_object_is_an_error() -> None:
+    from payments_compute.signing import signed_object
+
+    with pytest.raises(RuntimeError, match="no signed object"):
+        signed_object([])
+
+
+def test_the_data_key_variable_cannot_be_configured_to_another_key() -> None:
+    from payments_compute.rules import with_data_key
+
+    assert with_data_key({"A": "1"}, DATA_KEY) == {"A": "1", "DATA_KEY_ARN": DATA_KEY}
+    with pytest.raises(ConfigError, match="DATA_KEY_ARN"):
+        with_data_key({"DATA_KEY_ARN": "arn:aws:kms:eu-west-1:111122223333:key/other"}, DATA_KEY)

@@ -60,7 +60,7 @@ def test_specs_follow_the_inventory_and_settings(inventory: Inventory, settings:
         assert spec.timeout == function.timeout
         assert spec.handler == function.handler
         assert spec.memory_size == max(512, function.memory_size)
-        assert spec.runtime == "nodejs18.x"
+        assert spec.runtime == settings.compute.runtime
         assert spec.log_group_name == f"/aws/lambda/{spec.name}"
     assert specs["payments-process-payment-dev"].reserved_concurrency == 100
     assert specs["payments-get-payment-dev"].reserved_concurrency == settings.compute.default_reserved_concurrency

@@ -395,6 +395,7 @@ def test_the_web_acl_is_regional_allows_by_default_and_runs_every_rule_with_metr
         "AWSManagedRulesKnownBadInputsRuleSet",
         "AWSManagedRulesSQLiRuleSet",
         "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesAnonymousIpList",
     }
     rate = rules["per-ip-rate-limit"]
     assert rate["statement"]["rateBasedStatement"]["limit"] == 500
@@ -404,7 +405,10 @@ def test_the_web_acl_is_regional_allows_by_default_and_runs_every_rule_with_metr
         assert rule["visibilityConfig"]["cloudwatchMetricsEnabled"] is True, name
         if name != "per-ip-rate-limit":
             assert rule["overrideAction"] == {"none": {}}
-            assert rule["statement"]["managedRuleGroupStatement"] == {"name": name, "vendorName": "AWS"}
+            expected = {"name": name, "vendorName": "AWS"}
+            if name == "AWSManagedRulesAnonymousIpList":
+                expected["ruleActionOverrides"] = [{"name": "HostingProviderIPList", "actionToUse": {"count": {}}}]
+            assert rule["statement"]["managedRuleGroupStatement"] == expected
 
 
 def test_waf_logs_go_to_an_encrypted_aws_waf_logs_group_without_the_api_key(fake: Any, example_run: LayerRun) -> None:

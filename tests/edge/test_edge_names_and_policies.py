@@ -163,8 +163,41 @@ def test_waf_runs_the_rate_limit_then_every_required_managed_group() -> None:
         "AWSManagedRulesKnownBadInputsRuleSet",
         "AWSManagedRulesSQLiRuleSet",
         "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesAnonymousIpList",
     }
     assert sorted(r.priority for r in rules) == list(range(len(rules)))
+
+
+def test_anonymous_ip_list_blocks_but_only_counts_hosting_providers() -> None:
+    [anonymous] = [r for r in waf_rules("acl", 750) if r.name == "AWSManagedRulesAnonymousIpList"]
+    statement = anonymous.statement.managed_rule_group_statement
+    assert statement.vendor_name == "AWS"
+    [override] = statement.rule_action_overrides
+    # Merchants call the API from cloud servers: HostingProviderIPList must not block them.
+    assert override.name == "HostingProviderIPList"
+    assert override.action_to_use.count is not None and override.action_to_use.block is None
+    # The group's other rule (AnonymousIPList: Tor, anonymising proxies) keeps its block action.
+    assert anonymous.override_action.none is not None
+    others = [r for r in waf_rules("acl", 750) if r.name not in ("AWSManagedRulesAnonymousIpList", RATE_LIMIT_RULE)]
+    assert all(r.statement.managed_rule_group_statement.rule_action_overrides is None for r in others)
+
+
+def test_the_web_acl_stays_within_its_1500_wcu_budget() -> None:
+    from payments_edge.waf import MANAGED_GROUP_WCU, WEB_ACL_WCU_LIMIT, web_acl_capacity
+
+    # WAF developer guide, "AWS Managed Rules rule groups list": the published capacity of each group.
+    assert MANAGED_GROUP_WCU == {
+        "AWSManagedRulesAmazonIpReputationList": 25,
+        "AWSManagedRulesAnonymousIpList": 50,
+        "AWSManagedRulesCommonRuleSet": 700,
+        "AWSManagedRulesKnownBadInputsRuleSet": 200,
+        "AWSManagedRulesSQLiRuleSet": 200,
+    }
+    assert web_acl_capacity() == 1177 <= WEB_ACL_WCU_LIMIT
+    # Every group the ACL runs has a recorded capacity (an unrecorded one is refused, not counted as 0).
+    assert set(MANAGED_RULE_GROUPS) <= set(MANAGED_GROUP_WCU)
+    with pytest.raises(ValueError, match="AWSManagedRulesBotControlRuleSet"):
+        web_acl_capacity((*MANAGED_RULE_GROUPS, "AWSManagedRulesBotControlRuleSet"))
 
 
 def test_the_rate_rule_blocks_an_ip_over_the_configured_limit() -> None:

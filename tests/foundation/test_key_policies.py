@@ -110,9 +110,20 @@ def test_sns_may_use_the_logs_key_for_this_accounts_topics(logs: dict[str, dict[
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCT}}
 
 
-def test_the_logs_key_trusts_exactly_logs_alarms_sns_and_the_account(logs: dict[str, dict[str, Any]]) -> None:
+def test_s3_access_logging_may_only_generate_data_keys_for_this_account(logs: dict[str, dict[str, Any]]) -> None:
+    statement = logs["AllowS3ServerAccessLogDelivery"]
+    assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    # Writing an SSE-KMS log object needs a data key and nothing else: the service never reads logs back.
+    assert statement["Action"] == ["kms:GenerateDataKey"]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCT}}
+
+
+def test_the_logs_key_trusts_exactly_logs_alarms_sns_access_logging_and_the_account(logs: dict[str, dict[str, Any]]) -> None:
     principals = {next(iter(s["Principal"].values())) for s in logs.values()}
-    assert principals == {f"arn:aws:iam::{ACCT}:root", "logs.eu-west-1.amazonaws.com", "cloudwatch.amazonaws.com", "sns.amazonaws.com"}
+    assert principals == {
+        f"arn:aws:iam::{ACCT}:root", "logs.eu-west-1.amazonaws.com", "cloudwatch.amazonaws.com", "sns.amazonaws.com",
+        "logging.s3.amazonaws.com",
+    }
 
 
 @pytest.mark.parametrize("build", [data_key_policy, logs_key_policy])

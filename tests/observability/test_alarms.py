@@ -14,6 +14,7 @@ from payments_observability.alarms import (
     api_alarms,
     function_error_rate_alarm,
     function_throttle_alarm,
+    gsi_throttle_alarm,
     is_percentile,
     layer_alarms,
     metric_alarm_args,
@@ -181,3 +182,27 @@ def test_a_dev_resource_the_upstream_layer_did_not_export_names_the_layer_and_re
 def test_an_upstream_output_of_the_wrong_shape_is_refused():
     with pytest.raises(ConfigError, match="must be a mapping"):
         require_entry(["payments-a-dev"], "payments-a-dev", layer="compute", key="functionNames")  # type: ignore[arg-type]
+
+
+
+def test_gsi_throttle_alarm_reads_the_index_dimension_of_both_throttle_metrics():
+    spec = gsi_throttle_alarm("payments-merchants-dev", "byApiKeyHash", "payments-merchants-production-eu1", SETTINGS, SUFFIX)
+    assert spec.name == "payments-merchants-byApiKeyHash-gsi-throttle-alarm-production-eu1"
+    metrics = {q.metric.metric_name: q.metric for q in spec.queries if q.metric}
+    assert set(metrics) == {"ReadThrottleEvents", "WriteThrottleEvents"}
+    for metric in metrics.values():
+        # Table-level throttle metrics exclude GSIs: only this dimension pair reports the index's throttling.
+        assert dict(metric.dimensions) == {"TableName": "payments-merchants-production-eu1", "GlobalSecondaryIndexName": "byApiKeyHash"}
+        assert (metric.namespace, metric.stat) == ("AWS/DynamoDB", "Sum")
+    assert returned(spec).expression == TABLE_THROTTLE_EXPRESSION and spec.threshold == 0
+
+
+def test_one_gsi_alarm_per_index_and_an_index_of_an_unwatched_table_is_refused():
+    tables = {"payments-t0-dev": "payments-t0-production-eu1"}
+    specs = layer_alarms(tables=tables, functions={}, dev_api="payments-api-dev", indexes={"payments-t0-dev": ("a", "b")},
+                         api_name="a", stage_name="s", settings=SETTINGS, suffix=SUFFIX)
+    assert sum("-gsi-throttle-alarm-" in s.name for s in specs) == 2
+    with pytest.raises(ConfigError) as err:
+        layer_alarms(tables=tables, functions={}, dev_api="payments-api-dev", indexes={"payments-other-dev": ("a",)},
+                     api_name="a", stage_name="s", settings=SETTINGS, suffix=SUFFIX)
+    assert err.value.paths == ["indexes[payments-other-dev]"]

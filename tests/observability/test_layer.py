@@ -30,13 +30,14 @@ def metric_dimensions(alarm: dict) -> list[dict]:
 
 
 @pytest.mark.parametrize("rich", [False, True], ids=["example-inventory", "7-tables-9-functions"])
-def test_one_alarm_of_each_kind_per_table_and_function(run_observability, rich_inventory_file, fakes, rich):
+def test_one_alarm_of_each_kind_per_table_gsi_and_function(run_observability, rich_inventory_file, fakes, rich):
     path = rich_inventory_file if rich else fakes.dev_inventory
     inventory = fakes.load(path)
     assert (len(inventory.tables), len(inventory.functions)) == ((7, 9) if rich else (3, 5))
     names = alarm_names(run_observability(path))
     expected = [
         *(derived_name(t.name, "throttle-alarm", SUFFIX) for t in inventory.tables),
+        *(derived_name(t.name, f"{i.name}-gsi-throttle-alarm", SUFFIX) for t in inventory.tables for i in t.global_secondary_indexes),
         *(derived_name(f.name, kind, SUFFIX) for f in inventory.functions for kind in ("error-rate-alarm", "lambda-throttle-alarm")),
         *(derived_name(inventory.api.name, kind, SUFFIX) for kind in ("4xx-alarm", "5xx-alarm", "latency-alarm")),
     ]
@@ -194,3 +195,23 @@ def test_a_table_the_data_layer_did_not_export_is_an_error_naming_it(run_observa
     del upstream[Data.LAYER][Data.TABLE_NAMES][missing]
     with pytest.raises(ValueError, match=rf"data:tableNames\[{missing}\]: the data layer exports nothing for"):
         run_observability(upstream=upstream)
+
+
+def test_every_gsi_alarm_reads_its_index_throttle_metrics_and_the_dashboard_charts_them(run_observability, fakes, upstream):
+    run = run_observability(fakes.dev_inventory)
+    inventory = fakes.load(fakes.dev_inventory)
+    production = upstream["data"]["tableNames"]
+    alarms = {a["inputs"]["name"]: a["inputs"] for a in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    indexed = [(t, i.name) for t in inventory.tables for i in t.global_secondary_indexes]
+    assert indexed, "the example inventory has GSIs (the authorizer's key-hash index)"
+    [dashboard] = run.of_type("aws:cloudwatch/dashboard:Dashboard")
+    widgets = {w["properties"]["title"]: w for w in json.loads(dashboard["inputs"]["dashboardBody"])["widgets"]}
+    charted = widgets["DynamoDB GSI throttle events"]["properties"]["metrics"]
+    for table, index in indexed:
+        dims = {"TableName": production[table.name], "GlobalSecondaryIndexName": index}
+        alarm = alarms[derived_name(table.name, f"{index}-gsi-throttle-alarm", SUFFIX)]
+        metrics = {q["metric"]["metricName"]: q["metric"] for q in alarm["metricQueries"] if q.get("metric")}
+        assert set(metrics) == {"ReadThrottleEvents", "WriteThrottleEvents"}
+        assert all(m["dimensions"] == dims and m["namespace"] == "AWS/DynamoDB" for m in metrics.values())
+        for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
+            assert ["AWS/DynamoDB", metric, "TableName", dims["TableName"], "GlobalSecondaryIndexName", index] in charted

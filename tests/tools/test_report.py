@@ -28,6 +28,10 @@ from payments_tools.report import (
 from shared.naming import production_name
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+CODE_SIGNING_CONFIG = "aws:lambda/codeSigningConfig:CodeSigningConfig"
 TAGS = {"Environment": "production", "MigratedFrom": "dev", "MigrationDate": "2026-12-01", "ManagedBy": "pulumi"}
 
 
@@ -55,17 +59,29 @@ def synthetic_plan(inventory, suffix="eu1"):
     tables = {t.name: production_name(t.name, suffix) for t in inventory.tables}
     table_arns = {dev: f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{prod}" for dev, prod in tables.items()}
     data_resources = [provider()]
-    for prod in [*buckets.values(), f"payments-artifacts-production-{suffix}"]:
+    log_bucket = f"payments-access-logs-production-{suffix}"
+    for prod in [*buckets.values(), f"payments-artifacts-production-{suffix}", log_bucket]:
         data_resources += [
             resource(BUCKET, prod, {"bucket": prod}, arn=f"arn:aws:s3:::{prod}"),
             resource(BUCKET_SSE, f"{prod}-sse", {"bucket": prod, "rules": [
                 {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key}}]}),
-            resource("aws:s3/bucketVersioning:BucketVersioning", f"{prod}-versioning", {"bucket": prod},
+            resource("aws:s3/bucketVersioning:BucketVersioning", f"{prod}-versioning",
+                     {"bucket": prod, "versioningConfiguration": {"status": "Enabled"}},
                      arn=f"arn:aws:s3:{REGION}:{ACCOUNT}:{prod}-versioning"),
+            resource(LIFECYCLE, f"{prod}-lifecycle", {
+                "bucket": prod, "transitionDefaultMinimumObjectSize": "varies_by_storage_class",
+                "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}],
+            }),
+            resource(PUBLIC_ACCESS, f"{prod}-public-access", {"bucket": prod, **dict.fromkeys(
+                ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)}),
         ]
+        if prod != log_bucket:
+            data_resources.append(resource(LOGGING, f"{prod}-access-logs", {"bucket": prod, "targetBucket": log_bucket}))
     for dev, prod in tables.items():
-        data_resources.append(resource(TABLE, dev, {"name": prod, "serverSideEncryption": {"enabled": True, "kmsKeyArn": key}},
-                                       arn=table_arns[dev]))
+        data_resources.append(resource(TABLE, dev, {
+            "name": prod, "serverSideEncryption": {"enabled": True, "kmsKeyArn": key},
+            "billingMode": "PAY_PER_REQUEST", "pointInTimeRecovery": {"enabled": True},
+        }, arn=table_arns[dev]))
     data_resources.append(resource(BACKUP_SELECTION, "tables", {"name": "payments-backup-tables", "resources": list(table_arns.values())}))
     data = layer("data", data_resources, {
         "bucketNames": buckets, "bucketArns": {d: f"arn:aws:s3:::{p}" for d, p in buckets.items()},
@@ -75,11 +91,18 @@ def synthetic_plan(inventory, suffix="eu1"):
 
     functions = {f.name: production_name(f.name, suffix) for f in inventory.functions}
     function_arns = {dev: f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{prod}" for dev, prod in functions.items()}
-    compute_resources = [provider()]
+    csc_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:code-signing-config:csc-0000"
+    compute_resources = [
+        provider(),
+        resource(CODE_SIGNING_CONFIG, "code-signing-config", {"policies": {"untrustedArtifactOnDeployment": "Enforce"}}, arn=csc_arn),
+    ]
     for dev, prod in functions.items():
         compute_resources += [
-            resource(FUNCTION, dev, {"name": prod, "tracingConfig": {"mode": "Active"}}, arn=function_arns[dev]),
-            resource(LOG_GROUP, f"{dev}-logs", {"name": f"/aws/lambda/{prod}", "kmsKeyId": logs_key},
+            resource(FUNCTION, dev, {
+                "name": prod, "tracingConfig": {"mode": "Active"}, "runtime": "nodejs24.x", "reservedConcurrentExecutions": 10,
+                "kmsKeyArn": key, "codeSigningConfigArn": csc_arn,
+            }, arn=function_arns[dev]),
+            resource(LOG_GROUP, f"{dev}-logs", {"name": f"/aws/lambda/{prod}", "kmsKeyId": logs_key, "retentionInDays": 30},
                      arn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{prod}"),
         ]
     compute = layer("compute", compute_resources, {"functionNames": functions, "functionArns": function_arns})
@@ -125,7 +148,11 @@ def test_a_complete_compliant_plan_passes_every_check(tmp_path, inventory, setti
     kinds = {row.type for row in report.compliance}
     assert kinds == {BUCKET, TABLE, FUNCTION, LOG_GROUP, STAGE, TOPIC}
     table = next(r for r in report.compliance if r.type == TABLE)
-    assert set(table.checks) == {"encryption", "tags", "region", "backups", "alarms"}
+    assert set(table.checks) == {"encryption", "tags", "region", "backups", "alarms", "tables"}
+    function = next(r for r in report.compliance if r.type == FUNCTION)
+    assert set(function.checks) == {"encryption", "tags", "region", "alarms", "tracing", "functions"}
+    # The columns are the policy pack's verdicts: the pass detail names the rules that judged the resource.
+    assert function.checks["functions"].detail == "creatable-runtime, reserved-concurrency, code-signing, code-signing-enforced"
     assert {m.status for m in report.mapping} == {"ok"}
     assert len(report.mapping) == len(inventory.buckets) + len(inventory.tables) + len(inventory.functions) + 1
 
@@ -283,3 +310,15 @@ def test_the_real_offline_plan_is_compliant(tmp_path, inventory, settings):
     assert [(r.name, name, c.detail) for r, name, c in report.failures] == []
     assert {m.status for m in report.mapping} == {"ok"}
     assert {TABLE, FUNCTION, BUCKET, STAGE} <= {r.type for r in report.compliance}
+
+
+def test_a_resource_breaking_a_pack_rule_gets_a_row_naming_the_rule(tmp_path, inventory, settings):
+    plan = synthetic_plan(inventory)
+    lifecycle = next(r for r in plan[1]["resources"] if r["type"] == LIFECYCLE)
+    del lifecycle["inputs"]["transitionDefaultMinimumObjectSize"]
+    report = report_of(plan, tmp_path, inventory, settings)
+    row = next(r for r in report.compliance if r.type == LIFECYCLE)
+    assert row.checks["storage"].status == "fail"
+    assert "lifecycle-settings: transitionDefaultMinimumObjectSize" in row.checks["storage"].detail
+    bucket = next(r for r in report.compliance if r.type == BUCKET and r.name == lifecycle["inputs"]["bucket"])
+    assert "bucket-lifecycle" in bucket.checks["storage"].detail and bucket.checks["storage"].status == "fail"

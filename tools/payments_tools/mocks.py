@@ -145,6 +145,20 @@ def computed_state(typ: str, args: pulumi.runtime.MockResourceArgs) -> tuple[str
     elif typ == "aws:backup/plan:Plan":
         rid = _fake_id(typ, args.name, length=8) + "-0000-4000-8000-000000000000"
         state = {"arn": f"arn:aws:backup:{region}:{acct}:backup-plan:{rid}", "version": "1"}
+    elif typ == "aws:signer/signingProfile:SigningProfile":
+        name = _physical_name(args, "name")
+        rid, version = name, _fake_id("version", name)
+        arn = f"arn:aws:signer:{region}:{acct}:/signing-profiles/{name}"
+        state = {"name": name, "arn": arn, "version": version, "versionArn": f"{arn}/{version}", "status": "Active"}
+    elif typ == "aws:signer/signingJob:SigningJob":
+        # Signer writes `<prefix><job id>.zip` into the destination bucket.
+        rid = f"{_fake_id(typ, args.name, length=8)}-0000-4000-8000-{_fake_id('job', args.name, length=12)}"
+        destination = (args.inputs.get("destination") or {}).get("s3") or {}
+        key = f"{destination.get('prefix', '')}{rid}.zip"
+        state = {"jobId": rid, "status": "Succeeded", "signedObjects": [{"s3s": [{"bucket": destination.get("bucket", ""), "key": key}]}]}
+    elif typ == "aws:lambda/codeSigningConfig:CodeSigningConfig":
+        rid = f"csc-{_fake_id(typ, args.name, length=17)}"
+        state = {"arn": f"arn:aws:lambda:{region}:{acct}:code-signing-config:{rid}", "configId": rid}
     elif typ == "aws:s3/bucketObjectv2:BucketObjectv2":
         state = {"versionId": _fake_id(typ, args.name), "etag": _fake_id("etag", args.name, length=32)}
     else:
@@ -168,7 +182,10 @@ class PlanMocks(pulumi.runtime.Mocks):
             return name, {"name": name, "outputs": dict(self.stack_outputs.get(name, {})), "secretOutputNames": []}
         rid, computed = computed_state(args.typ, args)
         state = {**args.inputs, **computed}
-        self.resources.append({"type": args.typ, "name": args.name, "id": rid, "inputs": dict(args.inputs), "state": state})
+        record = {"type": args.typ, "name": args.name, "id": rid, "inputs": dict(args.inputs), "state": state}
+        if args.provider:  # `<provider urn>::<provider id>`: which provider (region, default tags) the resource uses
+            record["provider"] = args.provider
+        self.resources.append(record)
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -27,6 +27,8 @@ from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from payments_policy.records import layer_violations
+from payments_policy.rules import RULES
 from payments_tools.devaccount import seed_dev_account
 from payments_tools.mocks import PlanMocks
 from shared.inventory import load_inventory
@@ -195,7 +197,17 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps([asdict(p) for p in plans], indent=2, sort_keys=True, default=str), encoding="utf-8")
     total = sum(len(p.resources) for p in plans)
     print(f"plan: {total} resources in {len(layers)} layers, {time.perf_counter() - started:.2f}s; written to {out}")
-    return 0
+    return policy_check(plans)
+
+
+def policy_check(plans: list[LayerPlan]) -> int:
+    """Run the policy pack's rules over every recorded resource: 1 (naming resource, policy, reason) on a mandatory violation."""
+    violations = [(p.layer, v) for p in plans if p.built for v in layer_violations(p.resources)]
+    for layer, violation in violations:
+        print(f"policy violation [{violation.level}] {layer}: {violation}", file=sys.stderr)
+    mandatory = sum(1 for _, v in violations if v.level == "mandatory")
+    print(f"policy pack: {len(RULES)} rules, {mandatory} mandatory violation(s)")
+    return 1 if mandatory else 0
 
 
 if __name__ == "__main__":

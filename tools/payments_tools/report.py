@@ -2,8 +2,9 @@
 
 It answers the three questions a go-live review asks: what was created (every ARN, by
 layer), where each dev resource went (dev name → production name and ARN), and whether
-each production resource meets the requirements (encryption, tags, region, backups,
-alarms, WAF, tracing), pass or fail, with the reason. It reads each layer's stack outputs
+each production resource meets the requirements, pass or fail, with the reason: the
+policy pack's rules (`payments_policy.rules`, the same functions `pulumi preview --policy-pack`
+and `make plan` run) grouped into columns, plus the cross-layer backup and alarm checks. It reads each layer's stack outputs
 and resource state with the Pulumi CLI (`pulumi stack output --json`, `pulumi stack
 export`), or `build/plan.json` with `--plan`, and writes `build/migration-report.md` and
 `.json`. A layer that is not deployed is shown as such; a check that cannot pass fails; the
@@ -24,12 +25,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from payments_policy.records import to_resources
+from payments_policy.rules import RULES, Violation, applicable, evaluate
 from shared.errors import ConfigError
 from shared.inventory import Inventory, load_inventory
 from shared.naming import production_name
 from shared.outputs import Compute, Data, Edge
-from shared.settings import LAYERS, PRODUCTION_REGION, Settings, load_settings
-from shared.tags import production_tags
+from shared.settings import LAYERS, Settings, load_settings
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -43,20 +45,30 @@ STAGE = "aws:apigateway/stage:Stage"
 TOPIC = "aws:sns/topic:Topic"
 AWS_PROVIDER = "pulumi:providers:aws"
 
-CHECKS: tuple[str, ...] = ("encryption", "tags", "region", "backups", "alarms", "waf", "tracing")
-"""The compliance columns, in report order."""
-
-APPLICABLE: dict[str, tuple[str, ...]] = {
-    BUCKET: ("encryption", "tags", "region"),
-    TABLE: ("encryption", "tags", "region", "backups", "alarms"),
-    FUNCTION: ("tags", "region", "alarms", "tracing"),
-    LOG_GROUP: ("encryption", "tags", "region"),
-    TOPIC: ("encryption", "tags", "region"),
-    STAGE: ("tags", "region", "waf", "tracing"),
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "encryption": ("cmk-encryption", "bucket-cmk-encryption"),
+    "tags": ("required-tags",),
+    "region": ("eu-west-1-only",),
+    "backups": (),
+    "alarms": (),
+    "waf": ("waf-on-stage",),
+    "tracing": ("xray-tracing",),
+    "storage": ("bucket-versioning", "bucket-lifecycle", "lifecycle-settings", "bucket-public-access-block", "no-public-buckets",
+                "access-trail"),
+    "tables": ("table-pitr", "table-on-demand"),
+    "functions": ("creatable-runtime", "reserved-concurrency", "code-signing", "code-signing-enforced"),
+    "logs": ("log-retention-30-days",),
 }
-"""Which requirements apply to which production resource type."""
+"""The compliance columns, in report order, each the policy-pack rules it shows (`payments_policy.rules`: one copy
+of each rule, shared with `pulumi preview --policy-pack` and `make plan`). `backups` and `alarms` span layers, which
+a per-stack policy pack cannot see; the report checks them itself."""
+CHECKS: tuple[str, ...] = tuple(COLUMNS)
 
-REQUIRED_TAGS = ("Environment", "MigratedFrom", "MigrationDate")
+ROW_TYPES: frozenset[str] = frozenset({BUCKET, TABLE, FUNCTION, LOG_GROUP, TOPIC, STAGE})
+"""Types that always get a row; any other resource gets one only when it breaks a rule."""
+CROSS_LAYER: dict[str, tuple[str, ...]] = {TABLE: ("backups", "alarms"), FUNCTION: ("alarms",)}
+"""Which resource types the report-only cross-layer checks apply to."""
+
 DEFAULT_PLAN = Path("build") / "plan.json"
 DEFAULT_OUT = Path("build") / "migration-report"
 
@@ -312,99 +324,31 @@ def physical_name(res: Mapping[str, Any]) -> str:
     return str(res.get("name", ""))
 
 
-def _parse_json(value: object) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def _provider_facts(provider: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
-    """(region, default tags) of an aws provider resource; Pulumi passes provider inputs as JSON text."""
-    inputs = {**(provider.get("state") or {}), **(provider.get("inputs") or {})}
-    default_tags = _parse_json(inputs.get("defaultTags")) or {}
-    tags = default_tags.get("tags", {}) if isinstance(default_tags, Mapping) else {}
-    return str(inputs.get("region", "")), dict(tags) if isinstance(tags, Mapping) else {}
-
-
 class Compliance:
-    """Checks every production resource against the requirements, across all deployed layers."""
+    """Every production resource against the requirements: the policy pack's rules per layer, plus backups and alarms."""
 
-    def __init__(self, layers: list[LayerState], settings: Settings) -> None:
+    def __init__(self, layers: list[LayerState]) -> None:
         self.layers = layers
-        self.expected_tags = {k: v for k, v in production_tags(settings.migration_date).items() if k in REQUIRED_TAGS}
         self.all = [(s.layer, r) for s in layers if s.deployed for r in s.resources]
         self.deployed = {s.layer for s in layers if s.deployed}
+        self.violations: dict[tuple[str, str], list[Violation]] = {}
+        for state in layers:
+            if state.deployed:
+                for violation in evaluate(to_resources(state.resources)):
+                    self.violations.setdefault((state.layer, violation.resource), []).append(violation)
 
     def _of_type(self, typ: str) -> list[dict[str, Any]]:
         return [r for _, r in self.all if r.get("type") == typ]
 
-    def _providers(self, layer: str, res: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The resource's own provider when its state records one (`pulumi stack export`), else every aws provider of its layer."""
-        providers = [r for lay, r in self.all if lay == layer and r.get("type") == AWS_PROVIDER]
-        ref = str(res.get("provider") or "")
-        own = [p for p in providers if ref and p.get("urn") == ref.rsplit("::", 1)[0]]
-        return own or providers
-
-    # each check: (layer, resource) -> Check
-
-    def encryption(self, layer: str, res: Mapping[str, Any]) -> Check:
-        inputs, typ = res.get("inputs") or {}, res["type"]
-        if typ == BUCKET:
-            ids = {res.get("id"), (res.get("state") or {}).get("bucket"), (res.get("state") or {}).get("id")} - {None, ""}
-            for sse in self._of_type(BUCKET_SSE):
-                if (sse.get("inputs") or {}).get("bucket") in ids:
-                    for rule in (sse.get("inputs") or {}).get("rules") or []:
-                        default = rule.get("applyServerSideEncryptionByDefault") or {}
-                        if str(default.get("sseAlgorithm", "")).startswith("aws:kms") and default.get("kmsMasterKeyId"):
-                            return _pass(f"SSE-KMS with {default['kmsMasterKeyId']}")
-                    return _fail("server-side encryption is not SSE-KMS with a customer-managed key")
-            return _fail("no server-side encryption configuration")
-        if typ == TABLE:
-            sse = inputs.get("serverSideEncryption") or {}
-            if sse.get("enabled") and sse.get("kmsKeyArn"):
-                return _pass(f"KMS {sse['kmsKeyArn']}")
-            return _fail("not encrypted with a customer-managed KMS key (serverSideEncryption.kmsKeyArn)")
-        key_field = "kmsKeyId" if typ == LOG_GROUP else "kmsMasterKeyId"
-        key = inputs.get(key_field)
-        if key and not str(key).startswith("alias/aws/"):
-            return _pass(f"KMS {key}")
-        return _fail(f"{key_field} is {'an AWS managed key' if key else 'not set'}")
-
-    def _wrong_tags(self, effective: Mapping[str, Any]) -> list[str]:
-        return sorted(k for k, v in self.expected_tags.items() if effective.get(k) != v)
-
-    def tags(self, layer: str, res: Mapping[str, Any]) -> Check:
-        state = res.get("state") or {}
-        if isinstance(state.get("tagsAll"), Mapping):  # a deployed resource says which tags it really carries
-            candidates = [("tagsAll", dict(state["tagsAll"]))]
-        else:
-            providers = self._providers(layer, res)
-            if not providers:
-                return _fail(f"the {layer} layer has no explicit aws provider, so no default_tags")
-            own = (res.get("inputs") or {}).get("tags") or {}
-            candidates = [(f"provider {p.get('name')} default_tags", {**_provider_facts(p)[1], **own}) for p in providers]
-        for where, effective in candidates:
-            wrong = self._wrong_tags(effective)
-            if wrong:
-                expected = ", ".join(f"{k}={self.expected_tags[k]}" for k in wrong)
-                return _fail(f"{where}: {', '.join(wrong)} missing or overridden (expected {expected})")
-        return _pass(", ".join(f"{k}={v}" for k, v in self.expected_tags.items()))
-
-    def region(self, layer: str, res: Mapping[str, Any]) -> Check:
-        arn = str((res.get("state") or {}).get("arn") or "")
-        parts = arn.split(":")
-        if len(parts) > 3 and parts[3] and parts[3] != PRODUCTION_REGION:
-            return _fail(f"ARN is in {parts[3]}")
-        providers = self._providers(layer, res)
-        if not providers:
-            return _fail(f"the {layer} layer has no explicit aws provider pinned to {PRODUCTION_REGION}")
-        regions = sorted({_provider_facts(p)[0] for p in providers})
-        if regions != [PRODUCTION_REGION]:
-            return _fail(f"provider region {', '.join(r or 'unset' for r in regions)}")
-        return _pass(PRODUCTION_REGION)
+    def rule_column(self, column: str, layer: str, res: Mapping[str, Any]) -> Check | None:
+        """The column's verdict from the rules, or None when none of its rules judges this type."""
+        names = [r.name for r in RULES if r.name in COLUMNS[column] and applicable(r, str(res.get("type")))]
+        if not names:
+            return None
+        found = [v for v in self.violations.get((layer, f"{res.get('type')} {res.get('name')}"), []) if v.policy in names]
+        if found:
+            return _fail("; ".join(f"{v.policy}: {v.reason}" for v in found))
+        return _pass(", ".join(names))
 
     def backups(self, layer: str, res: Mapping[str, Any]) -> Check:
         if "data" not in self.deployed:
@@ -437,28 +381,20 @@ class Compliance:
         found = sorted({alarm for alarm, metric, dims in self._alarm_metrics() if wanted in metric and dims.get(dimension) == name})
         return _pass(", ".join(found)) if found else _fail(f"no {what} alarm on {dimension}={name}")
 
-    def waf(self, layer: str, res: Mapping[str, Any]) -> Check:
-        arn = (res.get("state") or {}).get("arn")
-        for association in self._of_type(WAF_ASSOCIATION):
-            inputs = association.get("inputs") or {}
-            if arn and inputs.get("resourceArn") == arn and inputs.get("webAclArn"):
-                return _pass(f"web ACL {inputs['webAclArn']}")
-        return _fail("no WAFv2 web ACL associated with the stage")
-
-    def tracing(self, layer: str, res: Mapping[str, Any]) -> Check:
-        inputs = res.get("inputs") or {}
-        if res["type"] == FUNCTION:
-            mode = (inputs.get("tracingConfig") or {}).get("mode")
-            return _pass("X-Ray Active") if mode == "Active" else _fail(f"tracing mode is {mode or 'unset'}, not Active")
-        return _pass("X-Ray enabled") if inputs.get("xrayTracingEnabled") else _fail("xrayTracingEnabled is not true")
-
     def rows(self) -> list[ComplianceRow]:
         rows = []
         for layer, res in self.all:
-            applicable = APPLICABLE.get(str(res.get("type")))
-            if applicable:
-                checks = {name: getattr(self, name)(layer, res) for name in applicable}
-                rows.append(ComplianceRow(layer, res["type"], physical_name(res), checks))
+            typ = str(res.get("type"))
+            if not typ.startswith("aws:"):
+                continue
+            checks: dict[str, Check] = {}
+            for column in CHECKS:
+                if column in CROSS_LAYER.get(typ, ()):
+                    checks[column] = getattr(self, column)(layer, res)
+                elif (check := self.rule_column(column, layer, res)) is not None:
+                    checks[column] = check
+            if typ in ROW_TYPES or any(c.status == "fail" for c in checks.values()):
+                rows.append(ComplianceRow(layer, typ, physical_name(res), checks))
         return rows
 
 
@@ -473,7 +409,7 @@ def build_report(layers: list[LayerState], inventory: Inventory, settings: Setti
         source=source,
         layers=summary,
         mapping=dev_to_production(inventory, by_layer, settings.environment_suffix),
-        compliance=Compliance(layers, settings).rows(),
+        compliance=Compliance(layers).rows(),
     )
 
 

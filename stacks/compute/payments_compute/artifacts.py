@@ -41,6 +41,8 @@ class FunctionArtifacts(pulumi.ComponentResource):
     """Built package per dev function name."""
     objects: dict[str, aws.s3.BucketObjectv2]
     """The uploaded object per dev function name (shared between functions with equal packages)."""
+    uploads: dict[str, aws.s3.BucketObjectv2]
+    """The uploaded object per package SHA-256: what code signing signs, once per distinct package."""
     keys: pulumi.Output[dict[str, str]]
     """S3 key per dev function name."""
 
@@ -64,6 +66,7 @@ class FunctionArtifacts(pulumi.ComponentResource):
                 source_hash=artifact.sha256,
                 opts=pulumi.ResourceOptions(provider=args.provider, parent=self),
             )
+        self.uploads = uploads
         self.objects = {dev: uploads[artifact.sha256] for dev, artifact in self.artifacts.items()}
         self.keys = pulumi.Output.from_input({dev: artifact.key for dev, artifact in self.artifacts.items()})
         self.register_outputs({"keys": self.keys})

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from payments_compute.packaging import Artifact
 from payments_compute.rules import FunctionSpec
+from payments_compute.signing import signed_location
 from shared.logs import encrypted_log_group
 
 
@@ -32,7 +33,11 @@ class PaymentFunctionArgs:
     artifact: Artifact
     """The built package the function runs."""
     artifact_object: aws.s3.BucketObjectv2
-    """The uploaded package; the function is created only after it exists."""
+    """The uploaded (unsigned) package."""
+    signing_job: aws.signer.SigningJob
+    """The job that signed `artifact_object`; the function deploys the signed object it wrote."""
+    code_signing_config_arn: pulumi.Input[str]
+    """The enforcing code-signing config: Lambda refuses code not signed by our profile."""
     provider: aws.Provider
     """The production provider (eu-west-1, default tags)."""
 
@@ -48,6 +53,7 @@ class PaymentFunction(pulumi.ComponentResource):
     def __init__(self, name: str, args: PaymentFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("payments:compute:Function", name, None, opts)
         spec = args.spec
+        signed_bucket, signed_key = signed_location(args.signing_job)
         self.log_group = encrypted_log_group(
             f"{name}-logs",
             name=spec.log_group_name,
@@ -64,15 +70,17 @@ class PaymentFunction(pulumi.ComponentResource):
             memory_size=spec.memory_size,
             timeout=spec.timeout,
             reserved_concurrent_executions=spec.reserved_concurrency,
-            s3_bucket=args.artifact_object.bucket,
-            s3_key=args.artifact_object.key,
-            # Changes exactly when the package bytes change, so an unchanged package never updates the code.
-            source_code_hash=args.artifact.source_code_hash,
+            # The signed copy: its key changes exactly when the package (hence its signing job) changes,
+            # so an unchanged package never updates the code. No source_code_hash: Lambda's CodeSha256
+            # is the signed zip's, which differs from the unsigned one and would show a diff for ever.
+            s3_bucket=signed_bucket,
+            s3_key=signed_key,
+            code_signing_config_arn=args.code_signing_config_arn,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=args.environment),
             kms_key_arn=args.data_key_arn,
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=self.log_group.name),
-            opts=pulumi.ResourceOptions(provider=args.provider, parent=self, depends_on=[self.log_group, args.artifact_object]),
+            opts=pulumi.ResourceOptions(provider=args.provider, parent=self, depends_on=[self.log_group, args.signing_job]),
         )
         self.function_name = self.function.name
         self.arn = self.function.arn

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shared import naming
 from shared.errors import ConfigError, raise_if_any
@@ -35,6 +36,10 @@ NODE_RUNTIME_DEPRECATIONS: Mapping[str, dt.date] = {
 
 RECOMMENDED_RUNTIME = "nodejs22.x"
 """What the deprecation warning suggests; the handlers run unchanged on 18, 20 and 22."""
+
+DATA_KEY_VARIABLE = "DATA_KEY_ARN"
+"""The variable naming the data CMK: a handler writing to S3 must name it (SSEKMSKeyId), since
+`aws:kms` without a key id makes S3 use the AWS managed aws/s3 key instead of the bucket default."""
 
 RESERVED_VARIABLES = frozenset({
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
@@ -204,3 +209,22 @@ def production_environment(
         ]
     raise_if_any(problems, header="invalid production environment:")
     return rewritten
+
+
+def with_data_key(environment: Mapping[str, str], data_key_arn: str) -> dict[str, str]:
+    """`environment` plus DATA_KEY_ARN; refuses a configured value that would point elsewhere."""
+    configured = environment.get(DATA_KEY_VARIABLE)
+    if configured is not None and configured != data_key_arn:
+        raise ConfigError(
+            f"Environment.Variables.{DATA_KEY_VARIABLE}", "is set by the compute layer from the foundation's data key; remove it"
+        )
+    return {**environment, DATA_KEY_VARIABLE: data_key_arn}
+
+
+def function_environment(
+    spec: FunctionSpec, extra: Mapping[str, str], dev_account_id: str | None, resolved: Sequence[Any]
+) -> dict[str, str]:
+    """A function's production variables from the resolved (name map, data key ARN): dev names rewritten, DATA_KEY_ARN added."""
+    name_map, data_key_arn = resolved
+    environment = production_environment(spec.dev_environment, name_map, extra, dev_account_id=dev_account_id, owner=spec.dev_name)
+    return with_data_key(environment, data_key_arn)

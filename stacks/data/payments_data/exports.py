@@ -18,6 +18,7 @@ def data_exports(
     artifacts: SecureBucket,
     tables: Mapping[str, MirroredTable],
     backups: TableBackups,
+    access_logs: SecureBucket,
 ) -> dict[str, Any]:
     """Every output of the layer; buckets and tables keyed by dev name so consumers look them up from the inventory."""
     return {
@@ -31,4 +32,6 @@ def data_exports(
         Data.TABLE_STREAM_ARNS: {dev: t.stream_arn for dev, t in tables.items() if t.stream_arn is not None},
         Data.BACKUP_VAULT_ARN: backups.vault_arn,
         Data.BACKUP_PLAN_ARN: backups.plan_arn,
+        Data.ACCESS_LOG_BUCKET_NAME: access_logs.name,
+        Data.ACCESS_LOG_BUCKET_ARN: access_logs.arn,
     }

@@ -21,11 +21,40 @@ from shared.logs import encrypted_log_group
 
 MANAGED_RULE_GROUPS: tuple[str, ...] = (
     "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesSQLiRuleSet",
 )
-"""AWS managed rule groups, in evaluation order: the cheap IP reputation check first."""
+"""AWS managed rule groups, in evaluation order: the cheap IP-list checks first."""
+
+COUNTED_RULES: dict[str, tuple[str, ...]] = {
+    # Merchants call the API from servers in cloud providers: blocking hosting-provider IPs would
+    # block them. Counted, so the metric still shows how much traffic the rule would have matched.
+    "AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",),
+}
+"""Rules of a managed group overridden to count instead of their own block action."""
+
+MANAGED_GROUP_WCU: dict[str, int] = {
+    "AWSManagedRulesAmazonIpReputationList": 25,
+    "AWSManagedRulesAnonymousIpList": 50,
+    "AWSManagedRulesCommonRuleSet": 700,
+    "AWSManagedRulesKnownBadInputsRuleSet": 200,
+    "AWSManagedRulesSQLiRuleSet": 200,
+}
+"""Each managed group's capacity as the AWS WAF developer guide publishes it ("VendorName: AWS, Name: ..., WCU: n")."""
+RATE_RULE_WCU = 2
+"""A rate-based rule aggregating on IP alone with no scope-down statement (WAF guide, rate-based statement)."""
+WEB_ACL_WCU_LIMIT = 1500
+"""The default web ACL capacity: above it WAF charges per extra 500 WCU and refuses past the hard maximum."""
+
+
+def web_acl_capacity(groups: tuple[str, ...] = MANAGED_RULE_GROUPS) -> int:
+    """The ACL's WCU: the rate rule plus each managed group's published capacity; an unknown group is refused."""
+    unknown = [g for g in groups if g not in MANAGED_GROUP_WCU]
+    if unknown:
+        raise ValueError(f"no published WCU recorded for {', '.join(unknown)}; add it to MANAGED_GROUP_WCU")
+    return RATE_RULE_WCU + sum(MANAGED_GROUP_WCU[g] for g in groups)
 
 RATE_LIMIT_RULE = "per-ip-rate-limit"
 RATE_WINDOW_SECONDS = 300
@@ -38,6 +67,19 @@ REDACTED_HEADERS: tuple[str, ...] = ("authorization",)
 def visibility(metric_name: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
     """Metrics and sampled requests on, under `metric_name`."""
     return aws.wafv2.WebAclRuleVisibilityConfigArgs(cloudwatch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True)
+
+
+def count_overrides(group: str) -> list[aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs]:
+    """Overrides turning the rules of `group` listed in COUNTED_RULES into count."""
+    return [
+        aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs(
+            name=rule,
+            action_to_use=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs(
+                count=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()
+            ),
+        )
+        for rule in COUNTED_RULES.get(group, ())
+    ]
 
 
 def waf_rules(acl_name: str, rate_limit: int) -> list[aws.wafv2.WebAclRuleArgs]:
@@ -66,7 +108,9 @@ def waf_rules(acl_name: str, rate_limit: int) -> list[aws.wafv2.WebAclRuleArgs]:
                 # The SDK leaves this empty block's constructor untyped.
                 override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),  # type: ignore[no-untyped-call]
                 statement=aws.wafv2.WebAclRuleStatementArgs(
-                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(name=group, vendor_name="AWS")
+                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        name=group, vendor_name="AWS", rule_action_overrides=count_overrides(group) or None
+                    )
                 ),
                 visibility_config=visibility(f"{acl_name}-{group}"),
             )

@@ -30,6 +30,11 @@ LOGS_ACTIONS: tuple[str, ...] = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
 """What CloudWatch Logs does with a log group's key. No DescribeKey: that request carries no
 encryption context, so under the log-group condition it could never be allowed anyway."""
 
+ACCESS_LOG_ACTIONS: tuple[str, ...] = ("kms:GenerateDataKey",)
+"""What S3 server access logging needs to write SSE-KMS objects into the access-log bucket (S3 user
+guide, 'enable server access logging': a customer-managed key must allow the logging principal
+kms:GenerateDataKey; the AWS managed aws/s3 key cannot, which is why SSE-KMS was once 'unsupported')."""
+
 DATA_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "backup", "lambda")
 """Services that encrypt payment data at rest with the data key."""
 
@@ -117,6 +122,16 @@ def logs_key_policy(account_id: str, region: str) -> Policy:
                     "StringEquals": {"aws:SourceAccount": account_id},
                     "ArnLike": {"aws:SourceArn": arns.any_alarm()},
                 },
+            },
+            {
+                # The access trail: S3 server access logs land in a bucket encrypted with this key.
+                # Telemetry, not payment data, so it belongs to the logs key, not the data key.
+                "Sid": "AllowS3ServerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": list(ACCESS_LOG_ACTIONS),
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
             {
                 "Sid": "AllowSnsTopicEncryption",

@@ -105,6 +105,33 @@ def table_throttle_alarm(dev_table: str, table_name: pulumi.Input[str], settings
     )
 
 
+def gsi_throttle_alarm(
+    dev_table: str, index: str, table_name: pulumi.Input[str], settings: AlarmSettings, suffix: str
+) -> AlarmSpec:
+    """Read or write throttle events on one global secondary index.
+
+    A table's TableName-only throttle metrics exclude its GSIs: CloudWatch publishes an index's
+    ReadThrottleEvents/WriteThrottleEvents under TableName + GlobalSecondaryIndexName, and a GSI
+    throttling its writes throttles the base table's writes too. Without this alarm, throttling on
+    the authorizer's key-hash index would never page anyone.
+    """
+    dims = {"TableName": table_name, "GlobalSecondaryIndexName": index}
+    return AlarmSpec(
+        name=derived_name(dev_table, f"{index}-gsi-throttle-alarm", suffix),
+        description=(
+            f"DynamoDB throttled reads or writes on index {index} of the production twin of {dev_table}; check its key distribution."
+        ),
+        threshold=0,
+        period=settings.period_seconds,
+        evaluation_periods=settings.evaluation_periods,
+        queries=(
+            Query("reads", "ReadThrottleEvents", metric=Metric("AWS/DynamoDB", "ReadThrottleEvents", dims, "Sum")),
+            Query("writes", "WriteThrottleEvents", metric=Metric("AWS/DynamoDB", "WriteThrottleEvents", dims, "Sum")),
+            Query("throttles", "Throttle events", expression=TABLE_THROTTLE_EXPRESSION, return_data=True),
+        ),
+    )
+
+
 def function_error_rate_alarm(dev_function: str, function_name: pulumi.Input[str], settings: AlarmSettings, suffix: str) -> AlarmSpec:
     """The share of failed invocations, in percent, above the configured rate."""
     dims = {"FunctionName": function_name}
@@ -181,24 +208,32 @@ def layer_alarms(
     tables: Mapping[str, pulumi.Input[str]],
     functions: Mapping[str, pulumi.Input[str]],
     dev_api: str,
+    indexes: Mapping[str, Sequence[str]] | None = None,
     api_name: pulumi.Input[str],
     stage_name: pulumi.Input[str],
     settings: AlarmSettings,
     suffix: str,
 ) -> tuple[AlarmSpec, ...]:
-    """Every alarm of the layer: one throttle alarm per table, an error-rate and a throttle alarm per function, three on the API.
+    """Every alarm of the layer: a throttle alarm per table and per GSI, an error-rate and a throttle alarm per function, three on the API.
 
-    `tables` and `functions` map dev names to production names. Raises ConfigError when two
+    `tables` and `functions` map dev names to production names; `indexes` maps a dev table
+    name to its GSI names (from the inventory; a table absent from `tables` is refused). Raises ConfigError when two
     alarms would share a name or a name is too long for CloudWatch.
     """
+    _check_indexed_tables(indexes or {}, tables)
     specs = [
         *(table_throttle_alarm(dev, name, settings, suffix) for dev, name in tables.items()),
+        *(gsi_throttle_alarm(dev, index, tables[dev], settings, suffix) for dev, names in (indexes or {}).items() for index in names),
         *(alarm for dev, name in functions.items()
           for alarm in (function_error_rate_alarm(dev, name, settings, suffix), function_throttle_alarm(dev, name, settings, suffix))),
         *api_alarms(dev_api, api_name, stage_name, settings, suffix),
     ]
     raise_if_any(alarm_name_problems(specs), header="invalid alarm names:")
     return tuple(specs)
+
+
+def _check_indexed_tables(indexes: Mapping[str, Sequence[str]], tables: Mapping[str, object]) -> None:
+    raise_if_any([(f"indexes[{dev}]", "is not a watched table") for dev in indexes if dev not in tables])
 
 
 def is_percentile(stat: str) -> bool:

@@ -38,6 +38,8 @@ class DashboardNames:
     """Production function names."""
     buckets: tuple[str, ...]
     """Production bucket names, the artifacts bucket included."""
+    indexes: tuple[tuple[str, str], ...] = ()
+    """(production table name, GSI name) of every global secondary index."""
 
 
 def _widget(title: str, metrics: list[list[Any]], *, region: str, stat: str, period: int) -> dict[str, Any]:
@@ -88,9 +90,17 @@ def _latency_search(table: str, period: int) -> str:
     return f"SEARCH('{query}', 'Average', {period})"
 
 
-def _dynamodb_widgets(tables: Sequence[str], region: str, period: int) -> list[dict[str, Any]]:
+def _dynamodb_widgets(
+    tables: Sequence[str], region: str, period: int, indexes: Sequence[tuple[str, str]] = ()
+) -> list[dict[str, Any]]:
     throttles = [["AWS/DynamoDB", metric, "TableName", t] for t in tables for metric in ("ReadThrottleEvents", "WriteThrottleEvents")]
     latency = [[{"expression": _latency_search(t, period), "id": f"latency{i}", "label": t}] for i, t in enumerate(tables)]
+    # A GSI's throttles are published under TableName + GlobalSecondaryIndexName only, never in the table's own series.
+    gsi_throttles = [
+        ["AWS/DynamoDB", metric, "TableName", t, "GlobalSecondaryIndexName", index]
+        for t, index in indexes for metric in ("ReadThrottleEvents", "WriteThrottleEvents")
+    ]
+    gsi = [_widget("DynamoDB GSI throttle events", gsi_throttles, region=region, stat="Sum", period=period)] if gsi_throttles else []
     return [
         _widget("DynamoDB consumed read capacity", [["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", t] for t in tables],
                 region=region, stat="Sum", period=period),
@@ -98,6 +108,7 @@ def _dynamodb_widgets(tables: Sequence[str], region: str, period: int) -> list[d
                 region=region, stat="Sum", period=period),
         _widget("DynamoDB throttle events", throttles, region=region, stat="Sum", period=period),
         _widget("DynamoDB successful request latency", latency, region=region, stat="Average", period=period),
+        *gsi,
     ]
 
 
@@ -131,7 +142,7 @@ def dashboard_body(names: DashboardNames, region: str, period: int) -> dict[str,
     sections = [
         _api_widgets(names, region, period),
         _lambda_widgets(names.functions, region, period) if names.functions else [],
-        _dynamodb_widgets(names.tables, region, period) if names.tables else [],
+        _dynamodb_widgets(names.tables, region, period, names.indexes) if names.tables else [],
         _s3_widgets(names.buckets, region) if names.buckets else [],
     ]
     return {"start": "-PT24H", "periodOverride": "inherit", "widgets": _place(sections)}
@@ -167,6 +178,8 @@ class ServiceDashboardArgs:
     """Production function names, in inventory order."""
     buckets: Sequence[pulumi.Input[str]]
     """Production bucket names, the artifacts bucket included."""
+    indexes: Sequence[tuple[pulumi.Input[str], str]] = ()
+    """(production table name, GSI name) of every global secondary index."""
 
 
 class ServiceDashboard(pulumi.ComponentResource):
@@ -184,7 +197,11 @@ class ServiceDashboard(pulumi.ComponentResource):
             tables=pulumi.Output.all(*args.tables),
             functions=pulumi.Output.all(*args.functions),
             buckets=pulumi.Output.all(*args.buckets),
-        ).apply(lambda v: DashboardNames(v["api_name"], v["stage_name"], tuple(v["tables"]), tuple(v["functions"]), tuple(v["buckets"])))
+            index_tables=pulumi.Output.all(*(table for table, _ in args.indexes)),
+        ).apply(lambda v: DashboardNames(
+            v["api_name"], v["stage_name"], tuple(v["tables"]), tuple(v["functions"]), tuple(v["buckets"]),
+            tuple(zip(v["index_tables"], (index for _, index in args.indexes), strict=True)),
+        ))
         self.dashboard = aws.cloudwatch.Dashboard(
             name,
             dashboard_name=args.name,

@@ -32,6 +32,8 @@ class WatchedResources:
     """Foundation's logs key: encrypts the alarm topic (its key policy admits CloudWatch and SNS)."""
     tables: Mapping[str, pulumi.Output[str]]
     """{dev table name: production table name}, in inventory order."""
+    indexes: Mapping[str, tuple[str, ...]]
+    """{dev table name: its GSI names} from the inventory (production tables keep the dev index names)."""
     functions: Mapping[str, pulumi.Output[str]]
     """{dev function name: production function name}, in inventory order."""
     buckets: Mapping[str, pulumi.Output[str]]
@@ -55,6 +57,7 @@ def read_upstream(ctx: LayerContext) -> WatchedResources:
     return WatchedResources(
         logs_key_arn=foundation.require(Foundation.LOGS_KEY_ARN),
         tables={t.name: _pick(table_names, t.name, layer=Data.LAYER, key=Data.TABLE_NAMES) for t in inventory.tables},
+        indexes={t.name: tuple(i.name for i in t.global_secondary_indexes) for t in inventory.tables if t.global_secondary_indexes},
         functions={
             f.name: _pick(function_names, f.name, layer=Compute.LAYER, key=Compute.FUNCTION_NAMES) for f in inventory.functions
         },

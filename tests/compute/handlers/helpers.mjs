@@ -18,6 +18,8 @@ import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const HANDLERS_DIR = resolve(REPO_ROOT, 'stacks/compute/handlers/payments');
 export const REGION = 'eu-west-1';
+/** The data CMK the compute layer hands every function (DATA_KEY_ARN); distinct from any default key. */
+export const DATA_KEY_ARN = `arn:aws:kms:${REGION}:111122223333:key/5e1f0c2a-0000-4000-8000-7d2b9c4e1a30`;
 
 const inventory = readInventory();
 
@@ -132,6 +134,7 @@ export function useAwsStack(setup = async () => {}) {
     process.env.IDEMPOTENCY_TABLE = idempotency.TableName;
     process.env.MERCHANTS_TABLE = merchants.TableName;
     process.env.RECEIPTS_BUCKET = bucket;
+    process.env.DATA_KEY_ARN = DATA_KEY_ARN;
 
     const client = new DynamoDBClient({});
     await Promise.all([transactions, idempotency, merchants].map((spec) => createTable(client, spec)));
@@ -150,6 +153,7 @@ export function useAwsStack(setup = async () => {}) {
       s3,
       tables: { transactions: transactions.TableName, idempotency: idempotency.TableName, merchants: merchants.TableName },
       bucket,
+      dataKeyArn: DATA_KEY_ARN,
     });
     await setup(env);
   });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import {
-  call, createPaymentEvent, importHandler, newMerchantId, paymentEvent, refundEvent, useAwsStack,
+  call, captureStdout, createPaymentEvent, importHandler, newMerchantId, paymentEvent, refundEvent, useAwsStack,
 } from './helpers.mjs';
 
 const handlers = {};
@@ -29,6 +29,8 @@ test('writes receipts/<merchantId>/<paymentId>.json with SSE-KMS and returns a 3
   const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: res.json.receiptKey }));
   assert.equal(head.ContentType, 'application/json');
   assert.equal(head.ServerSideEncryption, 'aws:kms');
+  // Encrypted with the data CMK, not the AWS managed aws/s3 key S3 picks when no key id is sent.
+  assert.equal(head.SSEKMSKeyId, env.dataKeyArn);
 
   const url = new URL(res.json.url);
   assert.equal(url.searchParams.get('X-Amz-Expires'), '300');
@@ -63,4 +65,22 @@ test('unknown payment is 404 payment_not_found', async () => {
   const res = await call(handlers['generate-receipt'], paymentEvent(newMerchantId(), 'pay_unknown', '/receipt'));
   assert.equal(res.statusCode, 404);
   assert.equal(res.json.error.code, 'payment_not_found');
+});
+
+test('without DATA_KEY_ARN the call fails and no receipt is written with another key', async () => {
+  const merchantId = newMerchantId();
+  const { paymentId } = (await call(handlers['process-payment'], createPaymentEvent(merchantId, { amount: 700, currency: 'EUR' }))).json;
+  const saved = process.env.DATA_KEY_ARN;
+  delete process.env.DATA_KEY_ARN;
+  try {
+    const { result: res, output } = await captureStdout(() => call(handlers['generate-receipt'], paymentEvent(merchantId, paymentId, '/receipt')));
+    assert.equal(res.statusCode, 500);
+    assert.match(output, /DATA_KEY_ARN/);
+  } finally {
+    process.env.DATA_KEY_ARN = saved;
+  }
+  await assert.rejects(
+    env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: `receipts/${merchantId}/${paymentId}.json` })),
+    (error) => error.name === 'NotFound' || error.$metadata?.httpStatusCode === 404,
+  );
 });

@@ -1,5 +1,5 @@
 // GET /payments/{paymentId}/receipt: writes the receipt document to RECEIPTS_BUCKET
-// (`receipts/<merchantId>/<paymentId>.json`, SSE-KMS with the bucket's default key) and returns a
+// (`receipts/<merchantId>/<paymentId>.json`, SSE-KMS with the data CMK named by DATA_KEY_ARN) and returns a
 // presigned GetObject URL valid for 5 minutes. The document is rewritten on every call so it
 // reflects the current refund state.
 
@@ -17,6 +17,7 @@ export const receiptKeyFor = (merchantId, paymentId) => `receipts/${merchantId}/
 export const handler = apiHandler('generate-receipt', async (event, { log }) => {
   const merchantId = requireMerchantId(event);
   const bucket = requireEnv('RECEIPTS_BUCKET');
+  const dataKeyArn = requireEnv('DATA_KEY_ARN');
   const payment = toPayment(await getOwnedPaymentItem(merchantId, getPathParameter(event, 'paymentId')));
 
   const receiptKey = receiptKeyFor(merchantId, payment.paymentId);
@@ -26,7 +27,10 @@ export const handler = apiHandler('generate-receipt', async (event, { log }) => 
     Key: receiptKey,
     Body: JSON.stringify(document),
     ContentType: 'application/json',
-    ServerSideEncryption: 'aws:kms', // no key id: S3 uses the bucket's default customer-managed key
+    // `aws:kms` without a key id makes S3 use the AWS managed aws/s3 key, NOT the bucket default,
+    // so the data CMK is named explicitly (the bucket policy refuses any other key).
+    ServerSideEncryption: 'aws:kms',
+    SSEKMSKeyId: dataKeyArn,
   }));
   const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: receiptKey }), {
     expiresIn: URL_EXPIRES_IN_SECONDS,
