@@ -54,7 +54,7 @@ from jsonschema import Draft4Validator
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from payments_compute.rules import production_environment, resource_name_map
+from payments_compute.rules import function_environment, function_specs, resource_name_map
 from payments_edge.contract import production_contract
 from payments_edge.names import stage_name
 from payments_tools.merchants import Merchants
@@ -241,10 +241,12 @@ class LocalMoto(ThreadedMotoServer):
         return f"http://{host}:{port}"
 
 
-def create_resources(endpoint: str, inventory: Inventory, names: Names) -> None:
-    """The production-named tables (dev key schemas, GSIs, LSIs, streams, TTL) and buckets, in moto."""
+def create_resources(endpoint: str, inventory: Inventory, names: Names) -> str:
+    """The production-named tables (dev key schemas, GSIs, LSIs, streams, TTL), the buckets encrypted
+    with a data CMK, in moto; returns that key's ARN (the foundation layer's `dataKeyArn`)."""
     session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=PRODUCTION_REGION)
     ddb, s3 = session.client("dynamodb", endpoint_url=endpoint), session.client("s3", endpoint_url=endpoint)
+    data_key_arn: str = session.client("kms", endpoint_url=endpoint).create_key(Description="local data key")["KeyMetadata"]["Arn"]
     raw_tables = {t["TableName"]: t for t in json.loads(inventory.source.read_text(encoding="utf-8"))["dynamodbTables"]}
     for dev, prod in names.tables.items():
         spec = raw_tables[dev]
@@ -263,6 +265,10 @@ def create_resources(endpoint: str, inventory: Inventory, names: Names) -> None:
             ddb.update_time_to_live(TableName=prod, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True})
     for prod in names.buckets.values():
         s3.create_bucket(Bucket=prod, CreateBucketConfiguration={"LocationConstraint": PRODUCTION_REGION})
+        s3.put_bucket_encryption(Bucket=prod, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": data_key_arn}, "BucketKeyEnabled": True}
+        ]})
+    return data_key_arn
 
 
 class Worker:
@@ -658,16 +664,17 @@ class LocalApi:
         self.moto.start()
         try:
             self.moto.reset()
-            create_resources(self.endpoint, self.inventory, self.names)
+            data_key_arn = create_resources(self.endpoint, self.inventory, self.names)
             name_map = resource_name_map(self.inventory, self.names.tables, self.names.buckets, self.settings.environment_suffix)
             base = {
                 "PATH": os.environ.get("PATH", ""), "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": PRODUCTION_REGION,
                 "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "NODE_ENV": "production",
             }
-            for function in self.inventory.functions:
-                env = production_environment(function.environment, name_map, self.settings.compute.environment, owner=function.name)
-                env |= {**base, "AWS_LAMBDA_FUNCTION_NAME": self.names.functions[function.name]}
-                self.workers[self.names.functions[function.name]] = Worker(self.settings.repo_root, function.handler, env, self.handler_log)
+            for spec in function_specs(self.inventory, self.settings):
+                # The variables the compute layer gives the deployed function, from the same function.
+                env = function_environment(spec, self.settings.compute.environment, self.inventory.account_id, (name_map, data_key_arn))
+                env |= {**base, "AWS_LAMBDA_FUNCTION_NAME": spec.name}
+                self.workers[spec.name] = Worker(self.settings.repo_root, spec.handler, env, self.handler_log)
             self.gateway = Gateway(self.contract, self.workers, self.names.stage, self.clock)
             self.server = ThreadingHTTPServer((self.host, self.port), _handler_class(self.gateway))
             self.server.daemon_threads = True
