@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -24,14 +25,14 @@ def stack_reference_name(layer: str, refs: StackReferenceSettings, *, organizati
     return f"{org}/{project_name(layer)}/{refs.stacks.get(layer, stack)}"
 
 
-def require_key(outputs: Mapping[str, Any], key: str, *, layer: str, stack_name: str) -> Any:
-    """Return an upstream output or raise an error that tells the engineer which layer to deploy first."""
-    if key not in outputs:
+def require_value(value: Any, key: str, *, layer: str, stack_name: str) -> Any:
+    """An upstream output's value, or an error telling the engineer which layer to deploy first (None: not exported)."""
+    if value is None:
         raise ConfigError(
             f"{stack_name}:{key}",
             f"upstream output missing; deploy the {layer} layer first (make up-{layer})",
         )
-    return outputs[key]
+    return value
 
 
 def require_entry(values: Any, dev_name: str, *, layer: str, key: str) -> str:
@@ -60,9 +61,13 @@ class Upstream:
         self._ref = pulumi.StackReference(f"{layer}-stack", stack_name=self.name)
 
     def require(self, key: str) -> pulumi.Output[Any]:
-        """An upstream output by key: our check names the layer to deploy, then `require_output` reads it."""
-        checked = self._ref.outputs.apply(lambda outputs: require_key(outputs, key, layer=self.layer, stack_name=self.name))
-        return checked.apply(lambda _: self._ref.require_output(key))
+        """An upstream output by key, secret exactly when that output is secret upstream.
+
+        `get_output` takes its secrecy from the stack's list of secret output names, key by key;
+        reading through `outputs.apply` would make every value secret as soon as any one
+        upstream output is. A missing key still fails with the layer to deploy first.
+        """
+        return self._ref.get_output(key).apply(partial(require_value, key=key, layer=self.layer, stack_name=self.name))
 
     def require_entry(self, key: str, dev_name: str) -> pulumi.Output[str]:
         """One dev resource's entry of an upstream map output (e.g. a table's production name)."""

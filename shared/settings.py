@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
+from shared import runtimes
 from shared.errors import ConfigError, raise_if_any
+from shared.runtimes import DEFAULT_RUNTIME, runtime_problem, runtime_warning
 from shared.schema import schema_problems
 
 PRODUCTION_REGION = "eu-west-1"
@@ -74,8 +76,8 @@ class BackupSettings:
 
 @dataclass(frozen=True)
 class ComputeSettings:
-    runtime: str = "nodejs18.x"
-    """Lambda runtime for every function."""
+    runtime: str = DEFAULT_RUNTIME
+    """Lambda runtime for every function; one AWS still lets you create (see shared/runtimes.py)."""
     min_memory_mb: int = 512
     """Production memory is max(this, dev memory)."""
     account_concurrency_limit: int = 1000
@@ -143,6 +145,8 @@ class Settings:
     inventory_file: Path
     allowed_account_ids: tuple[str, ...] = ()
     dev_profile: str | None = None
+    check_dev_resources: bool = True
+    """Look up every dev resource before foundation/data create anything; turned off once dev is retired."""
     log_retention_days: int = 30
     kms: KmsSettings = KmsSettings()
     storage: StorageSettings = StorageSettings()
@@ -151,6 +155,8 @@ class Settings:
     api: ApiSettings = ApiSettings()
     alarms: AlarmSettings = AlarmSettings()
     stack_references: StackReferenceSettings = StackReferenceSettings()
+    warnings: tuple[str, ...] = ()
+    """What validation noticed that is not (yet) an error, e.g. a runtime deprecated within 180 days; logged by every layer."""
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,8 +176,15 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
-    """Validate a settings mapping and build the frozen Settings, reporting every problem at once."""
+def parse_settings(raw: Mapping[str, Any], repo_root: Path, *, today: dt.date | None = None, check_runtime: bool = True) -> Settings:
+    """Validate a settings mapping and build the frozen Settings, reporting every problem at once.
+
+    `today` (default: the clock) is the day the Lambda runtime is judged at: AWS's block
+    dates apply to the day of the deploy, not to the configured migration date.
+    `check_runtime=False` leaves the runtime to the caller: `make preflight` reports it
+    beside every other problem instead of stopping at it.
+    """
+    today = today or runtimes.current_date()
     data = _normalise(dict(raw))
     problems = schema_problems(data, "production.schema.json")
     if "region" in data and isinstance(data["region"], str) and data["region"] != PRODUCTION_REGION:
@@ -184,6 +197,10 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
     storage = data.get("storage", {})
     if storage.get("noncurrentExpirationDays", 365) <= storage.get("noncurrentTransitionDays", 30):
         problems.append(("storage.noncurrentExpirationDays", "must be later than storage.noncurrentTransitionDays"))
+    compute_raw = data.get("compute")
+    runtime = compute_raw.get("runtime", DEFAULT_RUNTIME) if isinstance(compute_raw, dict) else DEFAULT_RUNTIME
+    if check_runtime and not any(p == "compute.runtime" for p, _ in problems) and (refused := runtime_problem(runtime, today)):
+        problems.append(("compute.runtime", refused))
     raise_if_any(sorted(set(problems)), header="invalid production settings:")
 
     compute, api, alarms = data.get("compute", {}), data.get("api", {}), data.get("alarms", {})
@@ -196,6 +213,7 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
         inventory_file=(repo_root / data["inventoryFile"]).resolve(),
         allowed_account_ids=tuple(data.get("allowedAccountIds", ())),
         dev_profile=data.get("devProfile"),
+        check_dev_resources=data.get("checkDevResources", True),
         log_retention_days=data.get("logRetentionDays", 30),
         kms=KmsSettings(deletion_window_days=kms.get("deletionWindowDays", 30)),
         storage=StorageSettings(
@@ -210,7 +228,7 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
             retention_days=backup.get("retentionDays", 35),
         ),
         compute=ComputeSettings(
-            runtime=compute.get("runtime", "nodejs18.x"),
+            runtime=runtime,
             min_memory_mb=compute.get("minMemoryMb", 512),
             account_concurrency_limit=compute.get("accountConcurrencyLimit", 1000),
             default_reserved_concurrency=compute.get("defaultReservedConcurrency", 50),
@@ -239,11 +257,14 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path) -> Settings:
             organization=refs.get("organization"),
             stacks=MappingProxyType(dict(refs.get("stacks", {}))),
         ),
+        warnings=tuple(w for w in (runtime_warning(runtime, today),) if w),
     )
 
 
-def load_settings(start: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Read config/production.yaml (found from `start` upward), apply a layer's overrides, validate."""
+def load_settings(
+    start: Path, overrides: Mapping[str, Any] | None = None, *, today: dt.date | None = None, check_runtime: bool = True
+) -> Settings:
+    """Read config/production.yaml (found from `start` upward), apply a layer's overrides, validate (at `today`)."""
     root = find_repo_root(start)
     path = root / SETTINGS_FILE
     try:
@@ -252,4 +273,4 @@ def load_settings(start: Path, overrides: Mapping[str, Any] | None = None) -> Se
         raise ConfigError(str(SETTINGS_FILE), f"is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(str(SETTINGS_FILE), "must be a mapping of setting names to values")
-    return parse_settings(_merge(raw, overrides or {}), root)
+    return parse_settings(_merge(raw, overrides or {}), root, today=today, check_runtime=check_runtime)

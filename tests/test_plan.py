@@ -87,6 +87,15 @@ def test_a_layer_not_built_yet_shows_as_empty(tmp_path):
     assert summarise(plans[0]) == "== foundation: not built yet (no stacks/foundation/__main__.py)"
 
 
+def test_every_layer_shows_the_provider_account_guard(plans):
+    # The example sets no allowedAccountIds, so every layer's provider forbids the inventory's dev account.
+    for layer, plan in plans.items():
+        providers = [r for r in plan.resources if r["type"] == "pulumi:providers:aws"]
+        assert len(providers) == 1, layer
+        assert json.loads(providers[0]["inputs"]["forbiddenAccountIds"]) == ["123456789012"], layer
+        assert "forbiddenAccountIds=[\"123456789012\"]" in summarise(plan), layer
+
+
 def test_the_example_plan_passes_every_policy_of_the_pack(plans):
     from payments_policy.records import layer_violations
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from shared import runtimes
+
 REGION = "eu-west-1"
 """The only region production may use."""
 REQUIRED_TAG_KEYS: tuple[str, ...] = ("Environment", "MigratedFrom", "MigrationDate")
@@ -29,8 +31,6 @@ LOG_RETENTION_DAYS = 30
 GLACIER_AFTER_DAYS = 90
 SMALL_OBJECTS_RULE = "varies_by_storage_class"
 """With S3's default (`all_storage_classes_128K`) objects under 128 KB never transition."""
-CREATABLE_RUNTIMES: tuple[str, ...] = ("nodejs24.x", "nodejs22.x")
-"""Node.js runtimes AWS Lambda still lets you create functions on (nodejs18.x is blocked)."""
 
 Level = Literal["mandatory", "advisory"]
 
@@ -260,10 +260,15 @@ def check_log_retention(typ: str, props: Mapping[str, Any], provider: Mapping[st
 
 
 def check_runtime(typ: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None = None) -> list[str]:
-    """Functions run on a Node.js runtime AWS still lets you create."""
-    if typ == FUNCTION and props.get("runtime") not in CREATABLE_RUNTIMES:
-        return [f"runtime {props.get('runtime')!r} is not one of {', '.join(CREATABLE_RUNTIMES)}"]
-    return []
+    """Functions run on a Node.js runtime AWS still lets you create and still patches.
+
+    Judged today against the one runtime table (shared/runtimes.py) that settings validation
+    and `make preflight` use too.
+    """
+    if typ != FUNCTION:
+        return []
+    problem = runtimes.runtime_problem(str(props.get("runtime")), runtimes.current_date())
+    return [problem] if problem else []
 
 
 def check_reserved_concurrency(typ: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None = None) -> list[str]:

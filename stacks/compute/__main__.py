@@ -7,7 +7,7 @@ import pulumi
 
 from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
 from payments_compute.function import PaymentFunction, PaymentFunctionArgs
-from payments_compute.rules import function_environment, function_specs, resource_name_map, runtime_deprecation
+from payments_compute.rules import function_environment, function_specs, resource_name_map
 from payments_compute.signing import CodeSigning, CodeSigningArgs, signing_profile_name
 from shared.layer import start_layer
 from shared.outputs import Compute, Data, Foundation
@@ -15,9 +15,6 @@ from shared.outputs import Compute, Data, Foundation
 ctx = start_layer(Compute.LAYER, Path(__file__).parent)
 settings, inventory = ctx.settings, ctx.inventory
 foundation, data = ctx.upstream(Foundation.LAYER), ctx.upstream(Data.LAYER)
-
-if warning := runtime_deprecation(settings.compute.runtime, settings.migration_date):
-    pulumi.log.warn(warning)
 
 specs = function_specs(inventory, settings)
 data_key_arn, logs_key_arn = foundation.require(Foundation.DATA_KEY_ARN), foundation.require(Foundation.LOGS_KEY_ARN)

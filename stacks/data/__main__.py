@@ -12,7 +12,6 @@ from payments_data.backup import TableBackups, TableBackupsArgs, backup_names
 from payments_data.exports import data_exports
 from payments_data.storage import SecureBucket, SecureBucketArgs, access_log_bucket_name, artifacts_bucket_name
 from payments_data.tables import MirroredTable, MirroredTableArgs
-from shared.devcheck import dev_session, require_dev_resources
 from shared.inventory import Table
 from shared.layer import start_layer
 from shared.naming import production_name
@@ -20,7 +19,7 @@ from shared.outputs import Data, Foundation
 
 ctx = start_layer(Data.LAYER, Path(__file__).parent)
 settings, inventory, suffix = ctx.settings, ctx.inventory, ctx.settings.environment_suffix
-require_dev_resources(inventory, dev_session(inventory, settings))
+ctx.require_dev_resources(("bucket", "table"))
 
 foundation = ctx.upstream(Foundation.LAYER)
 data_key_arn = foundation.require(Foundation.DATA_KEY_ARN)

@@ -18,14 +18,14 @@ from payments_foundation.specs import (
     execution_role_args,
     logs_key_args,
 )
-from shared.devcheck import ALL_KINDS, dev_session, require_dev_resources
+from shared.devcheck import ALL_KINDS
 from shared.layer import start_layer
 from shared.outputs import Foundation
 
 ctx = start_layer(Foundation.LAYER, Path(__file__).parent)
 settings, inventory = ctx.settings, ctx.inventory
 # The first layer deployed: nothing is created until every dev resource the inventory names is found.
-require_dev_resources(inventory, dev_session(inventory, settings), kinds=ALL_KINDS)
+ctx.require_dev_resources(ALL_KINDS)
 opts = pulumi.ResourceOptions(provider=ctx.provider)
 account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=ctx.provider)).account_id
 

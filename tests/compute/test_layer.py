@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -14,6 +15,8 @@ import pytest
 
 from payments_compute.packaging import build_zip
 from payments_tools.harness import LayerRun, run_layer
+from payments_tools.mocks import PlanMocks
+from payments_tools.plan import run_program
 from shared.errors import ConfigError
 from shared.outputs import Compute, Data, Foundation
 
@@ -78,27 +81,33 @@ def test_the_minimum_memory_is_configurable(upstream: Upstream) -> None:
     assert {f["memorySize"] for f in functions_by_dev_name(run).values()} == {1024}
 
 
-def test_every_function_runs_the_configured_runtime_and_a_deprecated_one_warns(
-    upstream: Upstream, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_every_function_runs_nodejs24_without_a_deprecation_warning(upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         run = run_layer("compute", upstream=upstream)
     assert {f["runtime"] for f in functions_by_dev_name(run).values()} == {"nodejs24.x"}
-    assert not [r for r in caplog.records if r.levelno == logging.WARNING and "deprecated" in r.getMessage()]
-    with caplog.at_level(logging.WARNING):
-        run_layer("compute", upstream=upstream, config={"compute": {"runtime": "nodejs18.x"}})
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "nodejs18.x" in r.getMessage()]
-    assert len(warnings) == 1
-    assert "deprecated" in warnings[0] and '"runtime": "nodejs22.x"' in warnings[0]
+    assert not [r for r in caplog.records if "deprecated" in r.getMessage()]
 
 
-def test_the_runtime_override_switches_every_function_and_silences_the_warning(
-    upstream: Upstream, caplog: pytest.LogCaptureFixture
+def test_the_layer_refuses_nodejs18_with_the_date_before_registering_anything() -> None:
+    mocks = PlanMocks()
+    config = {"payments-compute:compute": json.dumps({"runtime": "nodejs18.x"})}
+    with pytest.raises(ConfigError) as err:
+        run_program(REPO / "stacks" / "compute" / "__main__.py", project="payments-compute", mocks=mocks, config=config)
+    assert err.value.paths == ["compute.runtime"]
+    assert "nodejs18.x was deprecated by AWS Lambda on 2025-09-01" in str(err.value)
+    assert "set compute.runtime to nodejs24.x" in str(err.value)
+    assert mocks.resources == []  # not even the provider
+
+
+def test_nodejs22_is_allowed_and_warns_when_its_deprecation_is_near(
+    upstream: Upstream, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("shared.runtimes.current_date", lambda: dt.date(2026, 11, 30))
     with caplog.at_level(logging.WARNING):
         run = run_layer("compute", upstream=upstream, config={"compute": {"runtime": "nodejs22.x"}})
     assert {f["runtime"] for f in functions_by_dev_name(run).values()} == {"nodejs22.x"}
-    assert not [r for r in caplog.records if "deprecated" in r.getMessage()]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "nodejs22.x" in r.getMessage()]
+    assert len(warnings) == 1 and "2027-04-30" in warnings[0]
 
 
 def test_every_function_has_active_tracing(example: LayerRun) -> None:

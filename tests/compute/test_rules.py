@@ -17,7 +17,6 @@ from payments_compute.rules import (
     production_memory,
     resource_name_map,
     rewrite_names,
-    runtime_deprecation,
 )
 from shared.errors import ConfigError
 from shared.inventory import Inventory, parse_inventory
@@ -97,27 +96,6 @@ def test_a_reservation_for_an_unknown_function_is_refused(inventory: Inventory, 
     with pytest.raises(ConfigError) as err:
         function_specs(inventory, with_compute(settings, reserved_concurrency=reservations))
     assert err.value.paths == ["compute.reservedConcurrency.payments-typo-dev"]
-
-
-# --- runtime --------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("runtime", ["nodejs18.x", "nodejs16.x", "nodejs14.x", "nodejs8.x"])
-def test_deprecated_runtimes_warn_with_the_way_out(runtime: str) -> None:
-    warning = runtime_deprecation(runtime, MIGRATION)
-    assert warning is not None
-    assert runtime in warning and "deprecated" in warning
-    assert 'payments-compute:compute: {"runtime": "nodejs22.x"}' in warning
-    assert "Pulumi.prod.yaml" in warning and "config/production.yaml" in warning
-
-
-@pytest.mark.parametrize("runtime", ["nodejs22.x", "nodejs24.x"])
-def test_supported_runtimes_do_not_warn(runtime: str) -> None:
-    assert runtime_deprecation(runtime, MIGRATION) is None
-
-
-def test_deprecation_is_judged_at_the_migration_date_not_the_clock() -> None:
-    assert runtime_deprecation("nodejs20.x", dt.date(2026, 1, 1)) is None
-    assert "2026-04-30" in (runtime_deprecation("nodejs20.x", MIGRATION) or "")
 
 
 # --- environment rewriting ------------------------------------------------------------------
@@ -205,4 +183,4 @@ def test_the_role_is_the_one_foundation_made_for_the_function(upstream: dict[str
 
 def test_default_settings_match_the_spec() -> None:
     compute = ComputeSettings()
-    assert (compute.runtime, compute.min_memory_mb, dict(compute.environment)) == ("nodejs18.x", 512, {"LOG_LEVEL": "info"})
+    assert (compute.runtime, compute.min_memory_mb, dict(compute.environment)) == ("nodejs24.x", 512, {"LOG_LEVEL": "info"})

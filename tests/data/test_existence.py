@@ -106,3 +106,20 @@ def test_the_check_runs_before_the_foundation_stack_is_read(dev_account, invento
     dev_account(inventory, skip=frozenset({"payments-documents-dev"}))
     mocks = run_recording({})
     assert isinstance(mocks.raised, DevResourcesMissing)
+
+
+def test_with_the_dev_check_off_the_layer_builds_without_dev_and_warns(dev_account, inventory, foundation_outputs, caplog):
+    dev_account(inventory, skip=frozenset({"payments-receipts-dev", "payments-transactions-dev"}))
+    with caplog.at_level("WARNING"):
+        mocks = run_recording(foundation_outputs, checkDevResources="false")
+    assert mocks.raised is None
+    assert any(r["type"].startswith("aws:") for r in mocks.resources)
+    assert any("checkDevResources is false" in r.getMessage() for r in caplog.records)
+
+
+def test_the_dev_check_is_on_by_default(dev_account, inventory, foundation_outputs, caplog):
+    dev_account(inventory, skip=frozenset({"payments-receipts-dev"}))
+    with caplog.at_level("WARNING"):
+        mocks = run_recording(foundation_outputs)
+    assert isinstance(mocks.raised, DevResourcesMissing)
+    assert not any("checkDevResources" in r.getMessage() for r in caplog.records)

@@ -177,3 +177,20 @@ def test_nothing_is_created_until_every_dev_resource_is_found():
     for name in missing:
         assert name in message
     assert not [r for r in mocks.resources if r["type"].startswith("aws:")]
+
+
+def test_with_the_dev_check_off_a_missing_dev_account_deploys_and_every_run_says_the_check_is_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After cutover dev may be gone: checkDevResources: false skips the lookup, never silently."""
+    everything = frozenset({"payments-refund-payment-dev", "payments-api-dev", "payments-receipts-dev", "payments-documents-dev"})
+    config = {**stack_config(REPO_ROOT / "stacks" / "foundation"), "payments-foundation:checkDevResources": "false"}
+    with caplog.at_level("WARNING"):
+        for _ in range(2):
+            mocks = PlanMocks()
+            with emulated_dev_account(REPO_ROOT, skip=everything):
+                run_program(REPO_ROOT / "stacks" / "foundation" / "__main__.py", project="payments-foundation", mocks=mocks, config=config)
+            assert [r for r in mocks.resources if r["type"] == KEY]
+    warnings = [r.getMessage() for r in caplog.records if "checkDevResources is false" in r.getMessage()]
+    assert len(warnings) == 2
+    assert "NOT looked up" in warnings[0] and "after cutover" in warnings[0]

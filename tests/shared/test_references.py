@@ -2,12 +2,13 @@
 
 from types import MappingProxyType
 
+import pulumi
 import pytest
 
 from payments_tools.mocks import PlanMocks
 from payments_tools.plan import run_program
 from shared.errors import ConfigError
-from shared.references import require_entry, require_key, stack_reference_name
+from shared.references import require_entry, require_value, stack_reference_name
 from shared.settings import StackReferenceSettings
 
 
@@ -30,8 +31,8 @@ def test_missing_output_names_the_layer_to_deploy_first():
     with pytest.raises(
         ConfigError, match=r"o/payments-data/prod:tableArns: upstream output missing; deploy the data layer first \(make up-data\)"
     ):
-        require_key({}, "tableArns", layer="data", stack_name="o/payments-data/prod")
-    assert require_key({"tableArns": {"a": "b"}}, "tableArns", layer="data", stack_name="x") == {"a": "b"}
+        require_value(None, "tableArns", layer="data", stack_name="o/payments-data/prod")
+    assert require_value({"a": "b"}, "tableArns", layer="data", stack_name="x") == {"a": "b"}
 
 
 PROGRAM = """
@@ -75,3 +76,35 @@ def test_an_entry_the_upstream_layer_did_not_export_names_the_layer_and_resource
 def test_an_upstream_map_of_the_wrong_shape_is_refused(bad):
     with pytest.raises(ConfigError, match=r"compute:functionNames: must be a mapping keyed by dev resource name"):
         require_entry(bad, "payments-a-dev", layer="compute", key="functionNames")
+
+
+SECRECY_PROGRAM = """
+import pulumi
+from shared.references import Upstream
+from shared.settings import StackReferenceSettings
+ref = Upstream("foundation", StackReferenceSettings())
+for key in ("dataKeyArn", "signingSecret"):
+    value = ref.require(key)
+    pulumi.export(key, value)
+    pulumi.export(key + "IsSecret", value.is_secret())
+"""
+
+
+class SecretUpstreamMocks(PlanMocks):
+    """A foundation stack exporting one secret output (`signingSecret`) beside a plain one."""
+
+    def new_resource(self, args):
+        if args.typ == "pulumi:pulumi:StackReference":
+            outputs = {"dataKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/k", "signingSecret": pulumi.Output.secret("s3cr3t")}
+            return args.name, {"name": args.name, "outputs": outputs, "secretOutputNames": ["signingSecret"]}
+        return super().new_resource(args)
+
+
+def test_reading_one_key_is_not_made_secret_by_another_secret_upstream_output(tmp_path):
+    main = tmp_path / "__main__.py"
+    main.write_text(SECRECY_PROGRAM)
+    outputs = run_program(main, project="payments-data", mocks=SecretUpstreamMocks(), config={})
+    assert outputs["dataKeyArn"] == "arn:aws:kms:eu-west-1:111122223333:key/k"
+    assert outputs["dataKeyArnIsSecret"] is False
+    assert outputs["signingSecret"] == "s3cr3t"
+    assert outputs["signingSecretIsSecret"] is True

@@ -86,3 +86,21 @@ def test_noncurrent_expiry_must_follow_transition():
 def test_settings_file_not_found_names_the_file(tmp_path):
     with pytest.raises(ConfigError, match=r"config/production.yaml: not found"):
         load_settings(tmp_path)
+
+
+def test_a_stack_file_is_read_as_the_layer_program_reads_its_config(tmp_path):
+    from shared.layer import stack_file_overrides
+
+    stack_dir = tmp_path / "compute"
+    stack_dir.mkdir()
+    (stack_dir / "Pulumi.prod.yaml").write_text(
+        'config:\n'
+        '  payments-compute:compute: {"runtime": "nodejs22.x"}\n'
+        '  payments-compute:logRetentionDays: "90"\n'
+        '  payments-compute:environmentSuffix: "007"\n'
+        '  payments-data:logRetentionDays: "7"\n'
+    )
+    assert stack_file_overrides(stack_dir, "prod") == {
+        "compute": {"runtime": "nodejs22.x"}, "logRetentionDays": 90, "environmentSuffix": "007",
+    }
+    assert stack_file_overrides(stack_dir, "staging") == {}

@@ -187,3 +187,18 @@ def test_tls_step_fails_named_when_the_server_stays_below_tls_1_2(certificate):
     with pytest.raises(StepFailed) as failed:
         Smoke(f"https://127.0.0.1:{port}", io.StringIO(), cafile=str(certificate[0])).check_tls()
     assert failed.value.step == "tls"
+
+
+@pytest.mark.parametrize(("smoke", "expected"), [
+    ("1", ["pulumi-up-foundation", "pulumi-up-data", "pulumi-up-compute", "pulumi-up-edge", "smoke", "pulumi-up-observability"]),
+    ("0", ["pulumi-up-foundation", "pulumi-up-data", "pulumi-up-compute", "pulumi-up-edge", "pulumi-up-observability"]),
+])
+def test_deploy_all_runs_the_smoke_test_right_after_edge_unless_smoke_is_0(smoke, expected):
+    import subprocess
+
+    steps = subprocess.run(
+        ["make", "-C", str(REPO_ROOT), "--no-print-directory", "--eval", "print-steps: ; @echo $(DEPLOY_ALL_STEPS)", "print-steps",
+         f"SMOKE={smoke}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert steps == expected

@@ -40,6 +40,7 @@ STACK = "prod"
 
 # The inputs worth showing per resource type in the printed plan; the JSON has them all.
 SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "pulumi:providers:aws": ("region", "allowedAccountIds", "forbiddenAccountIds"),
     "aws:kms/key:Key": ("description", "enableKeyRotation", "deletionWindowInDays"),
     "aws:kms/alias:Alias": ("name",),
     "aws:iam/role:Role": ("name",),

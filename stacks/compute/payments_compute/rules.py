@@ -7,7 +7,6 @@ policy ("memory never below the dev function's", "at least 100 unreserved concur
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,20 +21,6 @@ from shared.settings import ComputeSettings, Settings
 
 MIN_UNRESERVED_CONCURRENCY = 100
 """AWS keeps at least this much of the account's concurrency unreserved for every other function."""
-
-NODE_RUNTIME_DEPRECATIONS: Mapping[str, dt.date] = {
-    "nodejs10.x": dt.date(2021, 7, 30),
-    "nodejs12.x": dt.date(2023, 3, 31),
-    "nodejs14.x": dt.date(2023, 12, 4),
-    "nodejs16.x": dt.date(2024, 6, 12),
-    "nodejs18.x": dt.date(2025, 9, 1),
-    "nodejs20.x": dt.date(2026, 4, 30),
-    "nodejs22.x": dt.date(2027, 4, 30),
-}
-"""AWS Lambda's published deprecation dates (docs: lambda-runtimes.html); checked against the migration date, never the clock."""
-
-RECOMMENDED_RUNTIME = "nodejs22.x"
-"""What the deprecation warning suggests; the handlers run unchanged on 18, 20 and 22."""
 
 DATA_KEY_VARIABLE = "DATA_KEY_ARN"
 """The variable naming the data CMK: a handler writing to S3 must name it (SSEKMSKeyId), since
@@ -103,24 +88,6 @@ def check_concurrency(reservations: Mapping[str, int], account_limit: int) -> No
             f"AWS requires at least {MIN_UNRESERVED_CONCURRENCY}. Reservations: {listed}. Lower compute.reservedConcurrency / "
             "compute.defaultReservedConcurrency or raise the account quota and compute.accountConcurrencyLimit",
         )
-
-
-def runtime_deprecation(runtime: str, on: dt.date) -> str | None:
-    """A warning when AWS has deprecated `runtime` by `on` (the migration date), else None."""
-    deprecated = NODE_RUNTIME_DEPRECATIONS.get(runtime)
-    match = re.fullmatch(r"nodejs(\d+)\.x", runtime)
-    if deprecated is None and not (match and int(match.group(1)) < 10):
-        return None
-    if deprecated is not None and deprecated > on:
-        return None
-    since = f" on {deprecated.isoformat()}" if deprecated else ""
-    return (
-        f"compute.runtime is {runtime}, which AWS Lambda deprecated{since}: it gets no security patches, and a few months "
-        f"after deprecation AWS blocks creating, then updating, functions on it. The migration spec asks for it, so it stays the default. "
-        f"To switch, set "
-        f"`payments-compute:compute: {{\"runtime\": \"{RECOMMENDED_RUNTIME}\"}}` in stacks/compute/Pulumi.prod.yaml or "
-        f"`compute.runtime: {RECOMMENDED_RUNTIME}` in config/production.yaml; the handlers run unchanged on Node.js 18, 20 and 22."
-    )
 
 
 def function_specs(inventory: Inventory, settings: Settings) -> tuple[FunctionSpec, ...]:
