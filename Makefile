@@ -6,6 +6,17 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+UV := .tools/uv/bin/uv
+# Every wheel for every platform, hashed: the locks install the same bytes on Linux and macOS.
+LOCK_ARGS := --quiet --universal --generate-hashes --python-version 3.11
+# uv uses the interpreter make was given, never one it downloads.
+export UV_PYTHON_DOWNLOADS := never
+# uv installs sources without bytecode. Python writes the bytecode cache on first import, unless
+# PYTHONDONTWRITEBYTECODE is set (some shells and CI images set it): then every test worker and every
+# plan parses pulumi_aws's thousands of modules again (2-3 s per process). So the cache is always
+# written, into .pycache/ (ignored by git), never beside the repository's sources.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX := $(CURDIR)/.pycache
 STACK ?= prod
 LAYERS := foundation data compute edge observability
 REVERSED := observability edge compute data foundation
@@ -29,7 +40,7 @@ STACK_EXISTS = pulumi stack select $(STACK) --non-interactive >/dev/null \
 # What deploy-all runs after the checks, in order; a step is any target: `smoke` follows edge unless SMOKE=0.
 DEPLOY_ALL_STEPS := $(foreach layer,$(LAYERS),pulumi-up-$(layer) $(if $(and $(filter edge,$(layer)),$(filter-out 0,$(SMOKE))),smoke))
 
-.PHONY: help setup setup-deploy test test-python test-node lint plan validate-dev export-dev-inventory report bench \
+.PHONY: help setup setup-deploy lock measure test test-python test-node lint plan validate-dev export-dev-inventory report bench \
         preflight init-stacks deploy-checks deploy-all destroy-all check-cli \
         merchant-add merchant-list merchant-rotate-key merchant-suspend local-api smoke \
         $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) \
@@ -38,34 +49,53 @@ DEPLOY_ALL_STEPS := $(foreach layer,$(LAYERS),pulumi-up-$(layer) $(if $(and $(fi
 help: ## list the targets
 	@grep -hE '^[a-zA-Z%_$$(), -]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\(addprefix ([a-z]+)-,\$$\(LAYERS\)\): [a-z]+-%/\1-<layer>/; s/:.*## /\t/' | expand -t 26
 
-setup: $(VENV)/.installed node_modules/.installed ## create .venv from pinned requirements and install the Node test dependencies
+setup: ## create .venv from the hashed lock (requirements-dev.lock) and install the Node dependencies
+	@# Python and Node install side by side: each mostly waits on the disk, not the CPU.
+	@$(MAKE) --no-print-directory -j2 $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
-	$(VENV)/bin/pip install --quiet --no-deps -e .
-	touch $@
+# uv installs the locked environment (fast, with progress); it is itself pinned by hash and
+# bootstrapped with the system pip into .tools/, outside the environment it manages.
+$(UV): requirements-uv.lock
+	@echo "setup: installing uv (requirements-uv.lock) into .tools/uv"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --require-hashes --target .tools/uv -r requirements-uv.lock
+
+# `pip sync` makes .venv hold exactly the lock, hash-checked; the repository's own packages are
+# then installed editable, built by the locked setuptools (no build isolation: nothing unpinned).
+$(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml | $(UV)
+	@echo "setup: .venv from requirements-dev.lock"
+	[ -x $(PY) ] || $(UV) venv --python $(PYTHON) $(VENV)
+	$(UV) pip sync --python $(PY) --require-hashes requirements-dev.lock
+	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --editable .
+	touch $@ $(VENV)/.deploy-installed  # the development lock holds the runtime lock's exact versions
+
+lock: $(UV) ## re-resolve requirements*.txt into the hashed locks (requirements.lock for deploys, requirements-dev.lock for tests)
+	$(UV) pip compile $(LOCK_ARGS) requirements.txt -o requirements.lock
+	$(UV) pip compile $(LOCK_ARGS) -c requirements.lock requirements-dev.txt -o requirements-dev.lock
+	$(UV) pip compile $(LOCK_ARGS) requirements-uv.txt -o requirements-uv.lock
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@echo "setup: node_modules from package-lock.json"
+	npm ci --no-audit --no-fund --prefer-offline
 	touch $@
 
 test: test-python test-node ## run the whole suite (Python, then the Node.js handlers against emulated AWS)
 
-test-python: setup
-	$(VENV)/bin/pytest
+# Two workers on CI's two cores; PYTEST_WORKERS=0 runs in one process (easier to debug).
+PYTEST_WORKERS ?= auto
+test-python: setup ## the Python suite, in parallel (PYTEST_WORKERS=auto)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
-test-node: setup
+test-node: setup ## the Node.js handler tests against moto_server
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server npm test
 
-lint: setup ## ruff and mypy over every Python file
+lint: setup ## ruff check, ruff format --check and mypy (strict; boto3 typed by pinned stubs) over every Python file
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared tools/payments_tools policy/payments_policy $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
 	for layer in $(LAYERS); do $(VENV)/bin/mypy stacks/$$layer/__main__.py; done  # one at a time: each is a module named __main__
 
-plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json
-	$(PY) -m payments_tools.plan --out build/plan.json
+plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json (PLAN_ARGS='--layer data ...')
+	$(PY) -m payments_tools.plan --out build/plan.json $(PLAN_ARGS)
 
 validate-dev: setup ## check every dev resource of the inventory exists in the dev account and has not drifted
 	$(PY) -m payments_tools.validate_dev
@@ -76,8 +106,11 @@ export-dev-inventory: setup ## rewrite config/dev-environment.json and the OpenA
 report: setup ## migration summary (Markdown + JSON in build/) from the deployed stacks (REPORT_ARGS=--plan: from build/plan.json)
 	$(PY) -m payments_tools.report --stack $(STACK) $(REPORT_ARGS)
 
-bench: setup ## print plan time per layer, zip sizes, handler cold start and latency
-	$(PY) -m payments_tools.bench
+bench: setup ## print plan time per layer, the plan against its import floor, zip sizes, handler cold start and latency (BENCH_ARGS='--only plan-floor')
+	$(PY) -m payments_tools.bench $(BENCH_ARGS)
+
+measure: ## fresh-clone figures of the committed tree: make setup, make test, make plan against its import floor
+	tools/measure.sh
 
 merchant-add: $(VENV)/.deploy-installed ## onboard a merchant, print its API key once (NAME=…; MERCHANT_ARGS=--plan or --table T --endpoint-url U)
 	@[ -n "$(NAME)" ] || { echo "usage: make merchant-add NAME='Acme Ltd'"; exit 2; }
@@ -110,10 +143,14 @@ check-cli: ## the Pulumi CLI and a secrets provider or passphrase are there (run
 
 setup-deploy: $(VENV)/.deploy-installed node_modules/.deploy-installed ## install only what deploys: requirements.txt, this repo, the handlers' build packages
 
-$(VENV)/.deploy-installed: requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -r requirements.txt
-	$(VENV)/bin/pip install --quiet --no-deps -e .
+# The runtime lock alone. It removes the test tooling from a development .venv, so the
+# development stamp goes and the next `make setup` syncs the tooling back.
+$(VENV)/.deploy-installed: requirements.lock pyproject.toml | $(UV)
+	@echo "setup-deploy: .venv from requirements.lock"
+	[ -x $(PY) ] || $(UV) venv --python $(PYTHON) $(VENV)
+	$(UV) pip sync --python $(PY) --require-hashes requirements.lock
+	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --editable .
+	rm -f $(VENV)/.installed
 	touch $@
 
 # Only package.json's "dependencies" (what builds the Lambda bundle), never the test packages.

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, TypeVar, get_args
+from typing import Literal, TypeVar, get_args
 
 import boto3
 from botocore.config import Config
@@ -29,6 +29,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from shared import aws
 from shared.errors import ConfigError
 from shared.inventory import Inventory
 from shared.settings import Settings
@@ -100,7 +101,7 @@ class _Target:
 def dev_session(inventory: Inventory, settings: Settings) -> boto3.Session:
     """A boto3 session for the dev account: the inventory's region, and `devProfile` when configured."""
     try:
-        return boto3.Session(profile_name=settings.dev_profile, region_name=inventory.region)
+        return aws.session(profile_name=settings.dev_profile, region_name=inventory.region)
     except ProfileNotFound as exc:
         raise DevAccountUnreachable(
             "devProfile", f"AWS profile {settings.dev_profile!r} is not defined in the AWS config files; {FIX_ACCESS}"
@@ -157,8 +158,8 @@ def _require_account(inventory: Inventory, session: boto3.Session) -> None:
     """Fail unless the credentials belong to the inventory's account: otherwise every lookup would 'miss'."""
     target = _Target("account", inventory.account_id, "accountId", "sts:GetCallerIdentity")
     sts = session.client("sts", config=_CLIENT_CONFIG)
-    identity: dict[str, Any] | None = _lookup(sts.get_caller_identity, target, inventory, session)
-    account = (identity or {}).get("Account")
+    identity = _lookup(sts.get_caller_identity, target, inventory, session)
+    account = identity.get("Account") if identity is not None else None
     if account != inventory.account_id:
         raise DevAccountUnreachable(
             "accountId",

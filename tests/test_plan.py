@@ -114,3 +114,54 @@ def test_a_mandatory_violation_fails_the_plan_naming_resource_policy_and_reason(
     err = capsys.readouterr().err
     assert f"data: aws:dynamodb/table:Table {table['name']}: table-on-demand: billingMode is PROVISIONED, not PAY_PER_REQUEST" in err
     assert policy_check([plans["foundation"], plans["data"]]) == 0
+
+
+def _config_copy(tmp_path, **changes):
+    """A folder holding config/production.yaml with `changes` applied (the plan finds its settings from the cwd)."""
+    import yaml
+
+    settings = yaml.safe_load((REPO_ROOT / "config" / "production.yaml").read_text(encoding="utf-8"))
+    settings["inventoryFile"] = str(REPO_ROOT / settings["inventoryFile"])
+    settings.update(changes)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "production.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_bad_setting_prints_every_problem_with_its_path_and_exits_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(_config_copy(tmp_path, region="us-east-1", kms={"deletionWindowDays": 3}))
+    assert main(["--out", str(tmp_path / "plan.json")]) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert captured.err.startswith("plan: ")
+    assert "kms.deletionWindowDays: 3 is less than the minimum of 7" in captured.err
+    assert "region: production deploys only to eu-west-1" in captured.err
+    assert not (tmp_path / "plan.json").exists()
+
+
+def test_a_bad_inventory_prints_every_problem_with_its_path_and_exits_2(tmp_path, monkeypatch, capsys):
+    inventory = json.loads((REPO_ROOT / "config" / "dev-environment.json").read_text(encoding="utf-8"))
+    inventory["s3Buckets"][0]["name"] = "Not_A_Bucket"
+    del inventory["dynamodbTables"][0]["KeySchema"]
+    bad = tmp_path / "inventory.json"
+    bad.write_text(json.dumps(inventory), encoding="utf-8")
+    monkeypatch.chdir(_config_copy(tmp_path, inventoryFile=str(bad)))
+    assert main(["--out", str(tmp_path / "plan.json")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "dynamodbTables[0]" in err
+
+
+def test_a_layer_planned_without_its_upstream_says_which_layers_to_add(tmp_path, capsys):
+    assert main(["--layer", "compute", "--out", str(tmp_path / "plan.json")]) == 2
+    err = capsys.readouterr().err
+    assert "the compute layer reads the outputs of foundation, data" in err
+    assert "PLAN_ARGS='--layer foundation --layer data --layer compute'" in err
+    assert "make up-" not in err and "Traceback" not in err
+
+
+def test_integral_numbers_print_as_integers(plans):
+    printed = summarise(plans["compute"])
+    assert "memorySize=512" in printed and "memorySize=512.0" not in printed
+    functions = [r for r in plans["compute"].resources if r["type"] == "aws:lambda/function:Function"]
+    assert all(isinstance(f["inputs"]["memorySize"], int) for f in functions)

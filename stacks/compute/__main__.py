@@ -9,6 +9,7 @@ from payments_compute.artifacts import FunctionArtifacts, FunctionArtifactsArgs
 from payments_compute.function import PaymentFunction, PaymentFunctionArgs
 from payments_compute.rules import function_environment, function_specs, resource_name_map
 from payments_compute.signing import CodeSigning, CodeSigningArgs, signing_profile_name
+from shared.build import build_dir
 from shared.layer import start_layer
 from shared.outputs import Compute, Data, Foundation
 
@@ -22,7 +23,7 @@ artifacts = FunctionArtifacts("functions", FunctionArtifactsArgs(
     code_paths={spec.dev_name: spec.code_path for spec in specs},
     bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
     kms_key_arn=data_key_arn,
-    build_dir=settings.repo_root / "build" / "artifacts",
+    build_dir=build_dir(settings.repo_root) / "artifacts",
     provider=ctx.provider,
 ))
 signing = CodeSigning("code-signing", CodeSigningArgs(

@@ -2,6 +2,7 @@
 
 import shutil
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -20,9 +21,12 @@ def test_missing_pieces_are_skipped_with_a_reason(tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(bench, "PACKAGING_MODULE", "payments_compute.no_such_module")
     monkeypatch.setattr(bench, "INIT_SCRIPT", tmp_path / "missing-init.mjs")
     monkeypatch.setattr(bench, "LATENCY_SCRIPT", tmp_path / "missing-latency.mjs")
+    # The floor comparison runs seven plans in fresh processes: its own test fakes them.
+    monkeypatch.setattr(bench, "_wall", lambda command, cwd: bench.skipped("python exited 1: no plan here"))
     monkeypatch.chdir(REPO_ROOT)
     assert bench.main([]) == 0
     out = capsys.readouterr().out
+    assert "skipped: python exited 1: no plan here" in out
     assert "foundation         0.25s     1 resources" in out
     assert "skipped: the data layer failed to plan" in out and "data layer exploded" in out
     assert "skipped: payments_compute.no_such_module.build_zip is not available" in out
@@ -71,3 +75,32 @@ def test_a_failing_script_is_a_skip_not_a_failure(tmp_path, capsys):
     script.write_text("throw new Error('handler import failed');\n")
     bench.bench_cold_start(tmp_path)
     assert "skipped:" in capsys.readouterr().out
+
+
+def test_a_settings_error_is_reported_as_a_settings_error(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    settings = yaml.safe_load((REPO_ROOT / "config" / "production.yaml").read_text(encoding="utf-8"))
+    settings["kms"] = {"deletionWindowDays": 3}
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "production.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    bench.bench_plan(tmp_path)
+    out = capsys.readouterr().out
+    assert "skipped: settings error" in out and "kms.deletionWindowDays: 3 is less than the minimum of 7" in out
+    assert "layer failed to plan" not in out
+
+
+def test_the_plan_is_compared_with_its_import_floor(monkeypatch, capsys):
+    walls = iter([1.0, 4.0, 2.0, 3.0, 2.5])  # record, then plan/floor pairs
+
+    def fake_wall(command, cwd):
+        if "record" in command:
+            Path(command[-1]).write_text('["json"]')
+        return next(walls)
+
+    monkeypatch.setattr(bench, "_wall", fake_wall)
+    bench.bench_plan_floor(REPO_ROOT, rounds=2)
+    out = capsys.readouterr().out
+    assert "plan               3.00s  (runs: 4.00, 3.00)" in out
+    assert "import floor       2.00s  (1 modules; runs: 2.00, 2.50)" in out
+    assert "ratio              1.50x" in out

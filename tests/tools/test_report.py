@@ -229,9 +229,36 @@ def test_the_command_writes_markdown_and_json_from_a_plan(tmp_path, inventory, s
     out = tmp_path / "report"
     assert report_module.main(["--plan", str(plan_path), "--out", str(out), "--strict"]) == 0
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["summary"]["checksFailed"] == 0 and len(data["summary"]["layersDeployed"]) == 5
-    assert (tmp_path / "report.md").read_text().startswith("# Migration report")
-    assert "0 failed" in capsys.readouterr().out
+    assert data["summary"]["checksFailed"] == 0 and len(data["summary"]["layersPlanned"]) == 5
+    markdown = (tmp_path / "report.md").read_text()
+    assert markdown.startswith("# Migration report")
+    out = capsys.readouterr().out
+    assert "0 failed" in out and "5/5 layers planned" in out
+    # A plan deploys nothing: neither the terminal nor the files may say otherwise.
+    assert "deployed" not in out and "Layers deployed" not in markdown and "layersDeployed" not in json.dumps(data)
+
+
+def test_without_the_pulumi_cli_the_report_says_so_and_fails(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.setattr(report_module.shutil, "which", lambda name: None)
+    assert report_module.main(["--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "the Pulumi CLI is not installed" in err and "REPORT_ARGS=--plan" in err
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_when_nothing_is_deployed_the_report_says_so_and_fails(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.setattr(report_module.shutil, "which", lambda name: "/usr/bin/pulumi")
+
+    def no_stacks(command, cwd):
+        raise RuntimeError("error: no stack named 'prod' found")
+
+    monkeypatch.setattr(report_module, "run_command", no_stacks)
+    assert report_module.main(["--out", str(tmp_path / "r")]) == 1
+    captured = capsys.readouterr()
+    assert "0/5 layers deployed" in captured.out
+    assert "no layer of stack 'prod' is deployed" in captured.err and "make deploy-all" in captured.err
 
 
 def test_strict_mode_fails_on_an_incomplete_plan(tmp_path, inventory, settings, monkeypatch):

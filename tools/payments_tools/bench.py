@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shared.errors import ConfigError
 from shared.inventory import load_inventory
 from shared.settings import LAYERS, find_repo_root, load_settings
 
@@ -31,10 +34,18 @@ LATENCY_SCRIPT = HANDLERS_DIR / "bench-latency.mjs"
 """The compute team's latency probe: invokes a handler against AWS_ENDPOINT_URL and prints its figures."""
 PACKAGING_MODULE = "payments_compute.packaging"
 SUBPROCESS_TIMEOUT = 600
+FLOOR_ROUNDS = 3
 
 
 def skipped(why: str) -> None:
     print(f"  skipped: {why}")
+
+
+def settings_error(error: ConfigError) -> None:
+    """A figure that cannot be taken because the settings or inventory are wrong: say so, with every problem."""
+    print("  skipped: settings error (fix config/production.yaml or the inventory):")
+    for line in str(error).splitlines():
+        print(f"    {line}")
 
 
 def section(title: str) -> None:
@@ -45,7 +56,7 @@ def bench_plan(repo_root: Path) -> None:
     """`make plan` time per layer, in-process, and the total wall time including the emulated dev account."""
     section("offline plan (make plan), seconds per layer")
     try:
-        from payments_tools.plan import emulated_dev_account, plan_layers  # heavy: Pulumi and moto
+        from payments_tools.plan import config_error, emulated_dev_account, plan_layers  # heavy: Pulumi and moto
     except ImportError as exc:
         skipped(f"the offline plan cannot be imported ({exc})")
         return
@@ -64,10 +75,56 @@ def bench_plan(repo_root: Path) -> None:
         with emulated_dev_account(repo_root):
             plan_layers(repo_root, on_layer=show)
     except Exception as exc:  # a layer under construction must not stop the other figures
+        error = config_error(exc)
+        if error is not None:
+            settings_error(error)
+            return
         failed = next((layer for layer in LAYERS if layer not in done), "?")
         skipped(f"the {failed} layer failed to plan after {time.perf_counter() - started:.2f}s: {type(exc).__name__}: {exc}")
         return
     print(f"  {'total (wall)':<14} {time.perf_counter() - started:8.2f}s")
+
+
+def _wall(command: list[str], cwd: Path) -> float | None:
+    """Seconds a fresh process takes to run `command`, or None (and a skip) when it fails."""
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, timeout=SUBPROCESS_TIMEOUT)
+    if done.returncode == 2 and done.stderr.startswith("plan: "):  # the plan's own report of bad settings
+        skipped(f"settings error: {done.stderr.removeprefix('plan: ').strip()}")
+        return None
+    if done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip().splitlines()
+        skipped(f"{' '.join(command[1:])} exited {done.returncode}: {reason[-1] if reason else 'no output'}")
+        return None
+    return time.perf_counter() - started
+
+
+def bench_plan_floor(repo_root: Path, rounds: int = FLOOR_ROUNDS) -> None:
+    """`make plan` in a fresh process against its import floor (the same modules, only imported), side by side.
+
+    The two alternate `rounds` times so both see the same machine load; the best of each is
+    compared. Target: the plan within 1.5x its floor.
+    """
+    section(f"make plan against its import floor (fresh processes, best of {rounds})")
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
+        plan_out, modules = Path(tmp) / "plan.json", Path(tmp) / "modules.json"
+        if _wall([python, "-m", "payments_tools.import_floor", "record", str(plan_out), str(modules)], repo_root) is None:
+            return
+        plans: list[float] = []
+        floors: list[float] = []
+        for _ in range(rounds):
+            plan_s = _wall([python, "-m", "payments_tools.plan", "--out", str(plan_out)], repo_root)
+            floor_s = _wall([python, "-m", "payments_tools.import_floor", str(modules)], repo_root)
+            if plan_s is None or floor_s is None:
+                return
+            plans.append(plan_s)
+            floors.append(floor_s)
+        count = len(json.loads(modules.read_text(encoding="utf-8")))
+    plan_s, floor_s = min(plans), min(floors)
+    print(f"  {'plan':<14} {plan_s:8.2f}s  (runs: {', '.join(f'{s:.2f}' for s in plans)})")
+    print(f"  {'import floor':<14} {floor_s:8.2f}s  ({count} modules; runs: {', '.join(f'{s:.2f}' for s in floors)})")
+    print(f"  {'ratio':<14} {plan_s / floor_s:8.2f}x  (target <= 1.5x)")
 
 
 def bench_zip_sizes(repo_root: Path) -> None:
@@ -82,8 +139,8 @@ def bench_zip_sizes(repo_root: Path) -> None:
     try:
         settings = load_settings(repo_root)
         inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
-    except Exception as exc:
-        skipped(f"the inventory cannot be loaded: {exc}")
+    except ConfigError as exc:
+        settings_error(exc)
         return
     sizes: dict[Path, int] = {}
     for function in inventory.functions:
@@ -177,6 +234,7 @@ def bench_latency(repo_root: Path) -> None:
 
 BENCHES: dict[str, Callable[[Path], None]] = {
     "plan": bench_plan,
+    "plan-floor": bench_plan_floor,
     "zip": bench_zip_sizes,
     "cold-start": bench_cold_start,
     "latency": bench_latency,

@@ -9,11 +9,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-import boto3
-
+from shared import aws
 from shared.inventory import Inventory, Table
+
+if TYPE_CHECKING:  # the stubs are a development dependency (requirements-dev.txt)
+    from mypy_boto3_lambda.literals import RuntimeType
+    from mypy_boto3_s3.literals import BucketLocationConstraintType
 
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -65,14 +68,16 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
     existence check.
     """
     region = inventory.region
-    s3 = boto3.client("s3", region_name=region)
+    session = aws.session(region_name=region)
+    s3 = session.client("s3")
     for bucket in inventory.buckets:
         if bucket.name not in skip:
             if region == "us-east-1":
                 s3.create_bucket(Bucket=bucket.name)
             else:
-                s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": region})
-    dynamodb = boto3.client("dynamodb", region_name=region)
+                location = cast("BucketLocationConstraintType", region)
+                s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": location})
+    dynamodb = session.client("dynamodb")
     for table in inventory.tables:
         if table.name not in skip:
             dynamodb.create_table(**create_table_request(table))
@@ -80,15 +85,15 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
                 dynamodb.update_time_to_live(
                     TableName=table.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
                 )
-    iam = boto3.client("iam", region_name=region)
+    iam = session.client("iam")
     role_arn = iam.create_role(RoleName="payments-lambda-dev", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
-    lam = boto3.client("lambda", region_name=region)
+    lam = session.client("lambda")
     code = _placeholder_zip()
     for function in inventory.functions:
         if function.name not in skip:
             lam.create_function(
                 FunctionName=function.name,
-                Runtime=function.runtime,
+                Runtime=cast("RuntimeType", function.runtime),
                 Role=role_arn,
                 Handler=function.handler,
                 Code={"ZipFile": code},
@@ -97,7 +102,7 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
                 Environment={"Variables": dict(function.environment)},
             )
     if inventory.api.name not in skip:
-        apigw = boto3.client("apigateway", region_name=region)
+        apigw = session.client("apigateway")
         api_id = apigw.create_rest_api(name=inventory.api.name)["id"]
         root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
         apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared import openapi
+from shared import aws, openapi
 from shared.errors import ConfigError
 from shared.inventory import validate_inventory
 from shared.settings import load_settings
@@ -341,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        session = boto3.Session(profile_name=settings.dev_profile, region_name=region)
+        session = aws.session(profile_name=settings.dev_profile, region_name=region)
         export = export_inventory(session, existing, region=region, api_name=api_name, stage=stage, prefix=args.prefix)
     except (BotoCoreError, ClientError) as exc:
         who = settings.dev_profile or "the default credential chain"

@@ -167,6 +167,21 @@ def computed_state(typ: str, args: pulumi.runtime.MockResourceArgs) -> tuple[str
     return rid, state
 
 
+def integral(value: Any) -> Any:
+    """`value` with every whole-number float turned into an int, at any depth.
+
+    Pulumi's RPC layer carries numbers as protobuf doubles, so `memorySize: 512` arrives as 512.0;
+    the recorded plan shows what was written.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return value
+
+
 @dataclass
 class PlanMocks(pulumi.runtime.Mocks):
     """Mocks that record every resource and answer stack references from earlier layers' outputs."""
@@ -175,14 +190,18 @@ class PlanMocks(pulumi.runtime.Mocks):
     """Outputs of already-planned stacks, keyed by fully-qualified stack name."""
     resources: list[dict[str, Any]] = field(default_factory=list)
     """Every resource registered so far, in registration order: type, name, inputs, state."""
+    unanswered_stacks: list[str] = field(default_factory=list)
+    """Stack references read that `stack_outputs` has nothing for (an upstream layer not planned)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ == "pulumi:pulumi:StackReference":
             name = args.inputs.get("name", args.name)
+            if name not in self.stack_outputs:
+                self.unanswered_stacks.append(name)
             return name, {"name": name, "outputs": dict(self.stack_outputs.get(name, {})), "secretOutputNames": []}
         rid, computed = computed_state(args.typ, args)
         state = {**args.inputs, **computed}
-        record = {"type": args.typ, "name": args.name, "id": rid, "inputs": dict(args.inputs), "state": state}
+        record = {"type": args.typ, "name": args.name, "id": rid, "inputs": integral(dict(args.inputs)), "state": integral(state)}
         if args.provider:  # `<provider urn>::<provider id>`: which provider (region, default tags) the resource uses
             record["provider"] = args.provider
         self.resources.append(record)

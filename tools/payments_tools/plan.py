@@ -9,7 +9,6 @@ Pulumi CLI, and the test suite drives the same machinery end to end.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import runpy
 import sys
@@ -20,17 +19,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import yaml
 from moto import mock_aws
-from pulumi.runtime.settings import SETTINGS, set_root_resource
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from payments_policy.records import layer_violations
 from payments_policy.rules import RULES
+from payments_tools import pulumi_internals
 from payments_tools.devaccount import seed_dev_account
 from payments_tools.mocks import PlanMocks
+from shared.errors import ConfigError
 from shared.inventory import load_inventory
 from shared.references import project_name
 from shared.settings import LAYERS, find_repo_root, load_settings
@@ -68,6 +65,19 @@ class LayerPlan:
     seconds: float = 0.0
 
 
+class UpstreamNotPlanned(ConfigError):
+    """A layer was planned without the upstream layers whose outputs it reads."""
+
+    def __init__(self, layer: str, missing: list[str], planned: tuple[str, ...]) -> None:
+        wanted = [name for name in LAYERS if name in {*missing, *planned}]
+        args = " ".join(f"--layer {name}" for name in wanted)
+        super().__init__(
+            "--layer",
+            f"the {layer} layer reads the outputs of {', '.join(n for n in LAYERS if n in missing)}, which this plan does not include; "
+            f"plan them together: make plan PLAN_ARGS='{args}' (or plan every layer: make plan)",
+        )
+
+
 def stack_config(stack_dir: Path, stack: str = STACK) -> dict[str, str]:
     """A stack's `Pulumi.<stack>.yaml` config as the runtime sees it: every value a string, objects as JSON."""
     path = stack_dir / f"Pulumi.{stack}.yaml"
@@ -75,23 +85,6 @@ def stack_config(stack_dir: Path, stack: str = STACK) -> dict[str, str]:
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in (data.get("config") or {}).items()}
-
-
-def _forget_earlier_programs() -> None:
-    """Cancel and forget what an earlier program in this process left behind.
-
-    A program that raised leaves tasks on the shared event loop and errors in Pulumi's
-    process-wide RPC manager and output set (MockSettings does not reset them); the next
-    program would await them and report their errors as its own.
-    """
-    loop = asyncio.get_event_loop_policy().get_event_loop()
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    SETTINGS.rpc_manager.clear()
-    SETTINGS.outputs.clear()
 
 
 def run_program(
@@ -107,19 +100,13 @@ def run_program(
 
     Raises whatever the program raises, including errors thrown inside `apply`.
     """
-    pulumi.runtime.set_all_config(dict(config))
-    set_root_resource(None)  # type: ignore[arg-type]  # each program gets a fresh root stack
-    _forget_earlier_programs()
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, organization=organization)
     outputs: dict[str, Any] = {}
 
     def program() -> None:
         runpy.run_path(str(main), run_name="__main__")
-        root = pulumi.runtime.get_root_resource()
-        exported = getattr(root, "outputs", {})
-        outputs.update(_sync_await(pulumi.Output.from_input(exported).future()) or {})
+        outputs.update(pulumi_internals.root_outputs())
 
-    _sync_await(run_pulumi_func(program))
+    pulumi_internals.run_with_mocks(program, mocks=mocks, config=config, project=project, stack=stack, organization=organization)
     return outputs
 
 
@@ -161,7 +148,13 @@ def plan_layers(
                 config[key if ":" in key else f"{project}:{key}"] = value
             mocks = PlanMocks(stack_outputs=outputs_by_stack)
             started = time.perf_counter()
-            plan.outputs = run_program(main, project=project, mocks=mocks, config=config)
+            try:
+                plan.outputs = run_program(main, project=project, mocks=mocks, config=config)
+            except Exception as exc:
+                missing = [s.split("/")[1].removeprefix("payments-") for s in mocks.unanswered_stacks]
+                if missing:
+                    raise UpstreamNotPlanned(layer, missing, layers) from exc
+                raise
             plan.seconds = time.perf_counter() - started
             plan.resources = mocks.resources
             outputs_by_stack[f"{ORGANIZATION}/{project}/{STACK}"] = plan.outputs
@@ -169,6 +162,18 @@ def plan_layers(
         if on_layer:
             on_layer(plan)
     return plans
+
+
+def config_error(exc: BaseException) -> ConfigError | None:
+    """The ConfigError behind `exc`, if any: Pulumi wraps an error raised in `apply` in its own ValueErrors."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConfigError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def summarise(plan: LayerPlan) -> str:
@@ -191,8 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     repo_root = find_repo_root(Path.cwd())
     layers = tuple(args.layer) if args.layer else LAYERS
     started = time.perf_counter()
-    with emulated_dev_account(repo_root):
-        plans = plan_layers(repo_root, layers, on_layer=lambda p: print(summarise(p), flush=True))
+    try:
+        with emulated_dev_account(repo_root):
+            plans = plan_layers(repo_root, layers, on_layer=lambda p: print(summarise(p), flush=True))
+    except Exception as exc:
+        error = config_error(exc)
+        if error is None:
+            raise
+        print(f"plan: {error}", file=sys.stderr)
+        return 2
     out = repo_root / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps([asdict(p) for p in plans], indent=2, sort_keys=True, default=str), encoding="utf-8")

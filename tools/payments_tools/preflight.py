@@ -279,7 +279,9 @@ def preflight(
 def production_clients(profile: str | None = None) -> ClientFactory:
     """Clients on the default credential chain (the production credentials), in eu-west-1."""
     session = boto3.Session(profile_name=profile, region_name=PRODUCTION_REGION)
-    return lambda service: session.client(service, config=_CLIENT_CONFIG)
+    # The service is chosen at run time; the boto3 stubs type clients per literal service name.
+    make_client: Callable[..., Any] = session.client
+    return lambda service: make_client(service, config=_CLIENT_CONFIG)
 
 
 def main(argv: list[str] | None = None, *, clients: ClientFactory | None = None, env: Environment | None = None) -> int:

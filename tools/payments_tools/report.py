@@ -17,6 +17,7 @@ import argparse
 import fnmatch
 import importlib
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -71,6 +72,7 @@ CROSS_LAYER: dict[str, tuple[str, ...]] = {TABLE: ("backups", "alarms"), FUNCTIO
 
 DEFAULT_PLAN = Path("build") / "plan.json"
 DEFAULT_OUT = Path("build") / "migration-report"
+NO_STACKS_HINT = "deploy first (make deploy-all) or report on the offline plan: make plan && make report REPORT_ARGS=--plan"
 
 Status = Literal["pass", "fail"]
 
@@ -125,6 +127,16 @@ class Report:
     """Per layer: status and its ARNs."""
     mapping: list[MappingRow]
     compliance: list[ComplianceRow]
+    planned: bool = False
+    """From the offline plan: layers are `planned`, never `deployed`."""
+
+    @property
+    def present(self) -> str:
+        """What a layer that has resources is: `planned` (offline plan) or `deployed` (stacks)."""
+        return "planned" if self.planned else "deployed"
+
+    def layers_in(self, present: bool) -> list[str]:
+        return [name for name, layer in self.layers.items() if (layer["status"] == self.present) is present]
 
     @property
     def failures(self) -> list[tuple[ComplianceRow, str, Check]]:
@@ -135,8 +147,8 @@ class Report:
         return {
             "source": self.source,
             "summary": {
-                "layersDeployed": [name for name, layer in self.layers.items() if layer["status"] == "deployed"],
-                "layersNotDeployed": [name for name, layer in self.layers.items() if layer["status"] != "deployed"],
+                f"layers{self.present.title()}": self.layers_in(True),
+                f"layersNot{self.present.title()}": self.layers_in(False),
                 "resourcesChecked": len(self.compliance),
                 "checksPassed": passed,
                 "checksFailed": len(self.failures),
@@ -398,11 +410,12 @@ class Compliance:
         return rows
 
 
-def build_report(layers: list[LayerState], inventory: Inventory, settings: Settings, source: str) -> Report:
+def build_report(layers: list[LayerState], inventory: Inventory, settings: Settings, source: str, *, planned: bool = False) -> Report:
     """Everything the report says, from layer states; pure, so tests feed it synthetic plans."""
     by_layer = {s.layer: s for s in layers}
+    present = "planned" if planned else "deployed"
     summary = {
-        s.layer: {"status": "deployed" if s.deployed else "not deployed", "note": s.note, "arns": layer_arns(s) if s.deployed else []}
+        s.layer: {"status": present if s.deployed else f"not {present}", "note": s.note, "arns": layer_arns(s) if s.deployed else []}
         for s in layers
     }
     return Report(
@@ -410,6 +423,7 @@ def build_report(layers: list[LayerState], inventory: Inventory, settings: Setti
         layers=summary,
         mapping=dev_to_production(inventory, by_layer, settings.environment_suffix),
         compliance=Compliance(layers).rows(),
+        planned=planned,
     )
 
 
@@ -434,6 +448,7 @@ def _table(header: list[str], rows: list[list[object]]) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     data = report.to_json()["summary"]
+    present, title = report.present, report.present.title()
     lines = [
         "# Migration report: dev → production (eu-west-1)",
         "",
@@ -441,16 +456,16 @@ def render_markdown(report: Report) -> str:
         "",
         "## Summary",
         "",
-        f"- Layers deployed: {', '.join(data['layersDeployed']) or 'none'}",
-        f"- Layers not deployed: {', '.join(data['layersNotDeployed']) or 'none'}",
+        f"- Layers {present}: {', '.join(data[f'layers{title}']) or 'none'}",
+        f"- Layers not {present}: {', '.join(data[f'layersNot{title}']) or 'none'}",
         f"- Compliance: {data['resourcesChecked']} resources, {data['checksPassed']} checks passed, {data['checksFailed']} failed",
         "",
         "## Created ARNs by layer",
     ]
     for layer, info in report.layers.items():
         lines += ["", f"### {layer}", ""]
-        if info["status"] != "deployed":
-            lines.append(f"Not deployed{': ' + info['note'] if info['note'] else ''}.")
+        if info["status"] != present:
+            lines.append(f"Not {present}{': ' + info['note'] if info['note'] else ''}.")
             continue
         if info["note"]:
             lines += [f"Note: {info['note']}.", ""]
@@ -465,9 +480,9 @@ def render_markdown(report: Report) -> str:
         [[r.layer, _short(r.type), r.name, *(marks[r.checks[c].status] if c in r.checks else "—" for c in CHECKS)]
          for r in report.compliance],
     )
-    not_deployed = [layer for layer, info in report.layers.items() if info["status"] != "deployed"]
-    if not_deployed:
-        lines += ["", f"Not checked (not deployed): {', '.join(not_deployed)}."]
+    absent = report.layers_in(False)
+    if absent:
+        lines += ["", f"Not checked (not {present}): {', '.join(absent)}."]
     if report.failures:
         lines += ["", "### Failures", ""]
         lines += [f"- {row.layer} {_short(row.type)} `{row.name}`: {name}: {check.detail}" for row, name, check in report.failures]
@@ -495,25 +510,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(Path.cwd())
         inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
+        if not args.plan and shutil.which("pulumi") is None:
+            print(f"report: the Pulumi CLI is not installed, so no deployed stack can be read; {NO_STACKS_HINT}", file=sys.stderr)
+            return 2
         if args.plan:
             plan = args.plan if args.plan.is_absolute() else settings.repo_root / args.plan
             layers, source = layers_from_plan(plan), f"offline plan {plan}"
         else:
             stacks = {layer: settings.stack_references.stacks.get(layer, args.stack) for layer in LAYERS}
-            layers, source = layers_from_pulumi(settings.repo_root, stacks), f"deployed stacks ({args.stack})"
+            layers, source = layers_from_pulumi(settings.repo_root, stacks, run_command), f"deployed stacks ({args.stack})"
     except ConfigError as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 2
-    report = build_report(layers, inventory, settings, source)
+    report = build_report(layers, inventory, settings, source, planned=bool(args.plan))
     out = args.out if args.out.is_absolute() else settings.repo_root / args.out
     for path in write_report(report, out):
         print(f"wrote {path}")
     summary = report.to_json()["summary"]
-    deployed = len(summary["layersDeployed"])
-    print(f"{deployed}/{len(LAYERS)} layers deployed; {summary['checksPassed']} checks passed, {summary['checksFailed']} failed")
+    present, absent = report.layers_in(True), report.layers_in(False)
+    checks = f"{summary['checksPassed']} checks passed, {summary['checksFailed']} failed"
+    print(f"{len(present)}/{len(LAYERS)} layers {report.present}; {checks}")
     for row, name, check in report.failures:
         print(f"  fail: {row.name}: {name}: {check.detail}")
-    return 1 if args.strict and (report.failures or summary["layersNotDeployed"]) else 0
+    if not present:
+        what = "the plan holds no layer" if report.planned else f"no layer of stack {args.stack!r} is deployed"
+        hint = "run `make plan` first" if report.planned else NO_STACKS_HINT
+        print(f"report: {what}; nothing to report on: {hint}", file=sys.stderr)
+        return 1
+    return 1 if args.strict and (report.failures or absent) else 0
 
 
 if __name__ == "__main__":

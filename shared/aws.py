@@ -1,0 +1,36 @@
+"""boto3 sessions that share one botocore model loader.
+
+Every boto3 session owns a loader that parses the service models (multi-megabyte JSON) the
+first time a client of that service is made; a program that makes a session per check, per
+layer or per tool pays that parse again each time. The models are read-only data, so one
+loader per process serves every session. Credentials and profiles stay per session.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import boto3
+import botocore.loaders
+import botocore.session
+
+
+@functools.cache
+def _models() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+def session(profile_name: str | None = None, region_name: str | None = None) -> boto3.Session:
+    """A boto3 session like `boto3.Session(profile_name=..., region_name=...)`, reading models from the shared loader.
+
+    Raises botocore's ProfileNotFound like boto3 does for an unknown profile.
+    """
+    core = botocore.session.get_session()
+    loader = _models()
+    core.register_component("data_loader", loader)
+    made = boto3.Session(botocore_session=core, profile_name=profile_name, region_name=region_name)
+    # boto3 appends its own data folder to the loader's search path for every session: keep one copy.
+    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+    # boto3 finds an unknown profile while creating its own loader; with ours, ask for it here.
+    core.get_scoped_config()
+    return made

@@ -1,0 +1,34 @@
+"""Sessions share one model loader, but nothing else: profiles and regions stay per session."""
+
+import pytest
+from botocore.exceptions import ProfileNotFound
+
+from shared import aws
+
+
+def test_sessions_parse_each_service_model_once(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    first, second = aws.session(region_name="eu-west-1"), aws.session(region_name="us-east-1")
+    loader = first._session.get_component("data_loader")
+    assert second._session.get_component("data_loader") is loader
+    assert first.region_name == "eu-west-1" and second.region_name == "us-east-1"
+    first.client("sts")
+    calls = []
+    original = loader.file_loader.load_file
+    monkeypatch.setattr(loader.file_loader, "load_file", lambda path: calls.append(path) or original(path))
+    second.client("sts")
+    assert not [path for path in calls if "service-2" in path], "the sts model was parsed a second time"
+
+
+def test_the_loader_search_path_does_not_grow_with_each_session():
+    aws.session()
+    paths = list(aws.session()._session.get_component("data_loader").search_paths)
+    aws.session()
+    assert aws.session()._session.get_component("data_loader").search_paths == paths
+
+
+def test_an_unknown_profile_fails_when_the_session_is_made(monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    with pytest.raises(ProfileNotFound, match="no-such-profile"):
+        aws.session(profile_name="no-such-profile")

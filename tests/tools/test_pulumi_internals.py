@@ -1,0 +1,91 @@
+"""The offline plan's use of Pulumi's private runtime: still there, and no error left unretrieved."""
+
+import asyncio
+import gc
+import importlib
+import inspect
+import warnings
+
+import pulumi
+import pytest
+
+from payments_tools import pulumi_internals
+from payments_tools.mocks import PlanMocks
+
+changed = pulumi_internals.changed
+
+
+def test_the_failure_message_names_the_version_the_module_and_the_way_out():
+    message = changed("SETTINGS.outputs is gone")
+    assert "Pulumi 3." in message and "SETTINGS.outputs is gone" in message
+    assert "tools/payments_tools/pulumi_internals.py" in message and "requirements.txt" in message
+
+
+@pytest.mark.parametrize(("module", "names"), list(pulumi_internals.USED.items()))
+def test_every_private_name_the_plan_uses_still_exists(module, names):
+    try:
+        imported = importlib.import_module(module)
+    except ImportError as exc:
+        pytest.fail(changed(f"module {module} is gone: {exc}"))
+    for name in names:
+        if not hasattr(imported, name):
+            pytest.fail(changed(f"{module}.{name} is gone"))
+
+
+def test_the_process_wide_state_has_the_shape_the_reset_expects():
+    settings = importlib.import_module("pulumi.runtime.settings").SETTINGS
+    for attribute in pulumi_internals.SETTINGS_STATE:
+        if not hasattr(settings, attribute):
+            pytest.fail(changed(f"SETTINGS.{attribute} is gone"))
+    if not isinstance(settings.outputs, set):
+        pytest.fail(changed(f"SETTINGS.outputs is a {type(settings.outputs).__name__}, not a set of tasks"))
+    manager = settings.rpc_manager
+    if not (isinstance(getattr(manager, "rpcs", None), list) and callable(getattr(manager, "clear", None))):
+        pytest.fail(changed("SETTINGS.rpc_manager no longer has an `rpcs` list and `clear()`"))
+    run_pulumi_func = importlib.import_module("pulumi.runtime.stack").run_pulumi_func
+    if not inspect.iscoroutinefunction(run_pulumi_func) or list(inspect.signature(run_pulumi_func).parameters) != ["func"]:
+        pytest.fail(changed("run_pulumi_func is no longer `async def run_pulumi_func(func)`"))
+
+
+def _run(program):
+    pulumi_internals.run_with_mocks(
+        program, mocks=PlanMocks(), config={}, project="internals", stack="test", organization="organization"
+    )
+
+
+def _failing_program():
+    def fail(_):
+        raise ValueError("upstream output missing")
+
+    source = pulumi.Output.from_input("value").apply(fail)
+    thing = pulumi.CustomResource("test:index:Thing", "thing", {"input": source})
+    pulumi.CustomResource("test:index:Thing", "other", {"input": source})
+    # An Output built from parts awaits them in turn: a failed first part leaves the rest unawaited.
+    pulumi.Output.all(source, thing.urn).apply(lambda parts: parts)
+    pulumi.Output.concat("prefix-", source)
+
+
+def test_a_failed_program_leaves_no_error_unretrieved_and_the_next_program_runs_clean():
+    unretrieved = []
+    loop = asyncio.get_event_loop_policy().get_event_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: unretrieved.append((context.get("message"), repr(context.get("future")))))
+    try:
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            with pytest.raises(Exception, match="upstream output missing"):
+                _run(_failing_program)
+            gc.collect()
+        exported = {}
+
+        def healthy():
+            pulumi.export("answer", 42)
+            exported.update(pulumi_internals.root_outputs())
+
+        _run(healthy)
+        gc.collect()
+    finally:
+        loop.set_exception_handler(previous)
+    assert unretrieved == []
+    assert [str(w.message) for w in warned] == []
+    assert exported == {"answer": 42}

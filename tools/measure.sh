@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The README's figures, measured on a fresh clone of the committed tree: `make setup`, `make test`,
+# and `make plan` against its import floor (make bench). Prints figures; asserts nothing.
+# Usage: tools/measure.sh [git-ref]   (default HEAD; uncommitted changes are not measured)
+set -euo pipefail
+src="$(cd "$(dirname "$0")/.." && pwd)"
+ref="${1:-HEAD}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+git clone --quiet "$src" "$work/repo"
+git -C "$work/repo" checkout --quiet "$ref"
+cd "$work/repo"
+
+now() { python3 -c 'import time; print(time.monotonic())'; }
+timed() {  # timed NAME COMMAND...: run it, print its wall time, show its log's tail if it fails
+  local name="$1" start end
+  shift
+  start="$(now)"
+  if ! "$@" > "$work/$name.log" 2>&1; then
+    echo "$name: FAILED"; tail -30 "$work/$name.log"; exit 1
+  fi
+  end="$(now)"
+  python3 -c "print(f'{\"$name\":<12} {$end - $start:7.1f} s')"
+}
+
+echo "fresh clone of $(git rev-parse --short HEAD) in $work/repo; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+timed "make setup" make setup
+timed "make test" make test
+grep -E "[0-9]+ passed" "$work/make test.log" | head -1 | tr -d '=' | sed 's/^ */  pytest: /'
+after="$(sed -n '/[0-9]* passed/,/npm test/p' "$work/make test.log" | grep -cE 'Traceback|never retrieved|never awaited|Warning' || true)"
+echo "  tracebacks or warnings after the pytest summary: $after"
+grep -E "^# (pass|fail) " "$work/make test.log" | tr '\n' ' ' | sed 's/^/  node: /'; echo
+make --no-print-directory bench BENCH_ARGS='--only plan-floor' | grep -vE '^(\.venv/bin/python|make\[1\])'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

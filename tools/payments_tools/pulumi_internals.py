@@ -1,0 +1,136 @@
+"""Every use the offline plan makes of Pulumi's private runtime, in one place.
+
+Pulumi's public mock API (`pulumi.runtime.set_mocks`) runs one program per process, as the CLI
+does. The plan and the tests run many programs in one process, one after another, so between
+programs they must reset what Pulumi keeps process-wide: the root stack resource, the RPC manager
+and the set of tracked outputs. None of that is public API; a Pulumi upgrade may rename or
+reshape it. `tests/tools/test_pulumi_internals.py` checks every name used here and fails with
+`INTERNALS_CHANGED` when one moves, instead of letting the plan misbehave quietly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib.metadata
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime.settings import SETTINGS, set_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+INTERNALS_CHANGED = (
+    "Pulumi {version} changed a private runtime API the offline plan relies on ({detail}); "
+    "update tools/payments_tools/pulumi_internals.py for this Pulumi version or pin the previous one in requirements.txt"
+)
+
+def changed(detail: str) -> str:
+    """The message for a private API that is no longer what this module expects."""
+    return INTERNALS_CHANGED.format(version=importlib.metadata.version("pulumi"), detail=detail)
+
+
+USED: dict[str, tuple[str, ...]] = {
+    "pulumi.runtime.settings": ("SETTINGS", "set_root_resource"),
+    "pulumi.runtime.stack": ("run_pulumi_func",),
+    "pulumi.runtime.sync_await": ("_sync_await",),
+}
+"""Module → the private names this module imports from it (the test imports each)."""
+
+SETTINGS_STATE: tuple[str, ...] = ("rpc_manager", "outputs")
+"""The process-wide state on `SETTINGS` that one program leaves for the next."""
+
+
+def run_with_mocks(
+    program: Callable[[], None],
+    *,
+    mocks: pulumi.runtime.Mocks,
+    config: Mapping[str, str],
+    project: str,
+    stack: str,
+    organization: str,
+) -> None:
+    """Run `program` under `mocks` as Pulumi's language host would, on Pulumi's event loop; raise what it raises.
+
+    Before it starts, what an earlier program left behind is settled and forgotten, and the
+    program gets a fresh root stack and its own config. If it fails, what it leaves is settled at
+    once too, so no error of its outputs is reported later as "Future exception was never retrieved".
+    """
+    settle()
+    pulumi.runtime.set_all_config(dict(config))
+    set_root_resource(None)  # type: ignore[arg-type]  # set_mocks creates a fresh root stack only when there is none
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, organization=organization)
+    # Objects older than this program move out of the collector's view, so that if it fails, the
+    # futures it created are found by scanning only what it allocated.
+    gc.freeze()
+    try:
+        _sync_await(run_pulumi_func(program))
+    except BaseException:
+        _close_unstarted_coroutines_of_this_program()
+        settle()
+        _retrieve_errors_of_this_program()
+        raise
+    finally:
+        gc.unfreeze()
+
+
+def wait(awaitable: Awaitable[Any]) -> Any:
+    """The value of `awaitable`, awaited on Pulumi's event loop from synchronous program code."""
+    return _sync_await(awaitable)
+
+
+def settle() -> None:
+    """Finish what a program left on the event loop and forget Pulumi's process-wide state.
+
+    A program that raised leaves tasks running, RPCs outstanding and outputs whose futures
+    hold errors: Pulumi's runtime stops awaiting them at the first error, since the CLI would end
+    the process there. Pending tasks are cancelled and awaited; every finished future's error is
+    retrieved (the program's first error is already being reported); then the RPC manager and
+    the output set are emptied so the next program does not await them and report their errors
+    as its own.
+    """
+    loop = asyncio.get_event_loop_policy().get_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    for awaitable in [*SETTINGS.rpc_manager.rpcs, *SETTINGS.outputs]:
+        if isinstance(awaitable, asyncio.Future) and awaitable.done() and not awaitable.cancelled():
+            awaitable.exception()  # marks the error as retrieved
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+
+
+def _close_unstarted_coroutines_of_this_program() -> None:
+    """Close the coroutines the failed program created but never started.
+
+    An Output awaits its resources, value, known and secret parts in turn; when one fails, the
+    coroutines for the later parts are never awaited and Python warns about each when it is
+    collected. The program is over, so nothing will await them: closing them says so.
+    """
+    for obj in gc.get_objects():
+        if inspect.iscoroutine(obj) and inspect.getcoroutinestate(obj) == inspect.CORO_CREATED:
+            obj.close()
+
+
+def _retrieve_errors_of_this_program() -> None:
+    """Retrieve the error of every failed future the failed program created.
+
+    Pulumi resolves a resource's value, known and secret futures with the same error and awaits
+    only the first, so the other two are never retrieved; they are reachable from nothing Pulumi
+    exposes. With older objects frozen (see `run_with_mocks`), the collector lists only this
+    program's allocations.
+    """
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
+            obj.exception()
+
+
+def root_outputs() -> dict[str, Any]:
+    """The resolved outputs the running program exported (`pulumi.export`)."""
+    root = pulumi.runtime.get_root_resource()
+    exported = getattr(root, "outputs", {})
+    return dict(wait(pulumi.Output.from_input(exported).future()) or {})
