@@ -98,11 +98,19 @@ def handler_calls(api):
 
 
 def create_payment(api, merchant, key_suffix, amount=5000, **extra):
-    return call(api, "POST", "/payments", key=merchant["key"], body={"amount": amount, "currency": "EUR", **extra},
-                headers={"Idempotency-Key": f"e2e-{key_suffix}"}, operation="POST /payments")
+    return call(
+        api,
+        "POST",
+        "/payments",
+        key=merchant["key"],
+        body={"amount": amount, "currency": "EUR", **extra},
+        headers={"Idempotency-Key": f"e2e-{key_suffix}"},
+        operation="POST /payments",
+    )
 
 
 # --- routes and the authorizer -------------------------------------------------------------------------
+
 
 def test_serves_the_production_contract_not_the_dev_one(api):
     assert api.contract["info"]["title"] == "payments-api-production-eu1"
@@ -121,8 +129,14 @@ def test_a_call_without_a_key_never_reaches_the_authorizer_or_a_handler(api):
     before = api.invocations()
     status, _, body = call(api, "GET", "/payments/pay_000000000", operation="GET /payments/{paymentId}")
     assert status == 401 and body["error"]["code"] == "unauthorized"
-    status, _, _ = call(api, "POST", "/payments", body={"amount": 1, "currency": "EUR"}, headers={"Idempotency-Key": "e2e-nokey-1"},
-                        operation="POST /payments")
+    status, _, _ = call(
+        api,
+        "POST",
+        "/payments",
+        body={"amount": 1, "currency": "EUR"},
+        headers={"Idempotency-Key": "e2e-nokey-1"},
+        operation="POST /payments",
+    )
     assert status == 401
     assert api.invocations() == before
 
@@ -139,8 +153,9 @@ def test_a_wrong_key_is_403_and_never_reaches_a_handler_and_its_deny_is_cached(a
 
 def test_a_malformed_authorization_header_is_401_from_the_authorizer(api):
     before = handler_calls(api)
-    status, _, _ = call(api, "GET", "/payments/pay_000000000", headers={"Authorization": "Basic abc"},
-                        operation="GET /payments/{paymentId}")
+    status, _, _ = call(
+        api, "GET", "/payments/pay_000000000", headers={"Authorization": "Basic abc"}, operation="GET /payments/{paymentId}"
+    )
     assert status == 401
     assert handler_calls(api) == before
 
@@ -171,14 +186,22 @@ def test_policy_evaluation_explicit_deny_wins_and_wildcards_match():
 
 # --- request validation --------------------------------------------------------------------------------
 
+
 def test_a_missing_required_header_is_refused_before_the_handler(api, merchant):
     before = handler_calls(api)
-    status, _, body = call(api, "POST", "/payments", key=merchant["key"], body={"amount": 100, "currency": "EUR"},
-                           operation="POST /payments")
+    status, _, body = call(
+        api, "POST", "/payments", key=merchant["key"], body={"amount": 100, "currency": "EUR"}, operation="POST /payments"
+    )
     assert status == 400 and body["error"]["code"] == "invalid_request_parameters"
     assert "Idempotency-Key" in body["error"]["message"]
-    status, _, body = call(api, "POST", "/payments/pay_000000001/refunds", key=merchant["key"], body={"amount": 1},
-                           operation="POST /payments/{paymentId}/refunds")
+    status, _, body = call(
+        api,
+        "POST",
+        "/payments/pay_000000001/refunds",
+        key=merchant["key"],
+        body={"amount": 1},
+        operation="POST /payments/{paymentId}/refunds",
+    )
     assert status == 400 and body["error"]["code"] == "invalid_request_parameters"
     assert handler_calls(api) == before
 
@@ -195,16 +218,24 @@ def test_a_missing_required_header_is_refused_before_the_handler(api, merchant):
 )
 def test_a_body_outside_the_model_is_refused_before_the_handler(api, merchant, body):
     before = handler_calls(api)
-    status, _, answer = call(api, "POST", "/payments", key=merchant["key"], body=body, headers={"Idempotency-Key": "e2e-badbody"},
-                             operation="POST /payments")
+    status, _, answer = call(
+        api, "POST", "/payments", key=merchant["key"], body=body, headers={"Idempotency-Key": "e2e-badbody"}, operation="POST /payments"
+    )
     assert status == 400 and answer["error"]["code"] == "invalid_request_body"
     assert handler_calls(api) == before
 
 
 def test_a_body_that_is_not_json_is_refused_before_the_handler(api, merchant):
     before = handler_calls(api)
-    status, _, answer = call(api, "POST", "/payments", key=merchant["key"], raw=b"{not json", headers={"Idempotency-Key": "e2e-notjson"},
-                             operation="POST /payments")
+    status, _, answer = call(
+        api,
+        "POST",
+        "/payments",
+        key=merchant["key"],
+        raw=b"{not json",
+        headers={"Idempotency-Key": "e2e-notjson"},
+        operation="POST /payments",
+    )
     assert status == 400 and answer["error"]["code"] == "invalid_request_body"
     assert handler_calls(api) == before
 
@@ -219,6 +250,7 @@ def test_params_only_validator_leaves_the_path_pattern_to_the_handler(api, merch
 
 # --- every operation, happy and unhappy ----------------------------------------------------------------
 
+
 def test_create_read_refund_and_receipt(api, merchant):
     status, headers, payment = create_payment(api, merchant, "flow-1", amount=5000, description="e2e")
     assert status == 201 and payment["merchantId"] == merchant["id"] and payment["status"] == "succeeded"
@@ -230,13 +262,27 @@ def test_create_read_refund_and_receipt(api, merchant):
     status, _, read = call(api, "GET", f"/payments/{pid}", key=merchant["key"], operation="GET /payments/{paymentId}")
     assert status == 200 and read == payment
 
-    status, _, refund = call(api, "POST", f"/payments/{pid}/refunds", key=merchant["key"], body={"amount": 2000, "reason": "e2e"},
-                             headers={"Idempotency-Key": "e2e-flow-1-refund"}, operation="POST /payments/{paymentId}/refunds")
+    status, _, refund = call(
+        api,
+        "POST",
+        f"/payments/{pid}/refunds",
+        key=merchant["key"],
+        body={"amount": 2000, "reason": "e2e"},
+        headers={"Idempotency-Key": "e2e-flow-1-refund"},
+        operation="POST /payments/{paymentId}/refunds",
+    )
     assert status == 201 and refund["amount"] == 2000
     assert refund["payment"]["refundedAmount"] == 2000 and refund["payment"]["status"] == "partially_refunded"
 
-    status, _, too_much = call(api, "POST", f"/payments/{pid}/refunds", key=merchant["key"], body={"amount": 3001},
-                               headers={"Idempotency-Key": "e2e-flow-1-refund-2"}, operation="POST /payments/{paymentId}/refunds")
+    status, _, too_much = call(
+        api,
+        "POST",
+        f"/payments/{pid}/refunds",
+        key=merchant["key"],
+        body={"amount": 3001},
+        headers={"Idempotency-Key": "e2e-flow-1-refund-2"},
+        operation="POST /payments/{paymentId}/refunds",
+    )
     assert status == 422, too_much
 
     status, _, receipt = call(api, "GET", f"/payments/{pid}/receipt", key=merchant["key"], operation="GET /payments/{paymentId}/receipt")
@@ -255,8 +301,15 @@ def test_unknown_payments_are_404_on_every_payment_operation(api, merchant):
     missing = "/payments/pay_doesnotexist0"
     assert call(api, "GET", missing, key=merchant["key"], operation="GET /payments/{paymentId}")[0] == 404
     assert call(api, "GET", f"{missing}/receipt", key=merchant["key"], operation="GET /payments/{paymentId}/receipt")[0] == 404
-    status, _, _ = call(api, "POST", f"{missing}/refunds", key=merchant["key"], body={"amount": 1},
-                        headers={"Idempotency-Key": "e2e-missing-refund"}, operation="POST /payments/{paymentId}/refunds")
+    status, _, _ = call(
+        api,
+        "POST",
+        f"{missing}/refunds",
+        key=merchant["key"],
+        body={"amount": 1},
+        headers={"Idempotency-Key": "e2e-missing-refund"},
+        operation="POST /payments/{paymentId}/refunds",
+    )
     assert status == 404
 
 
@@ -265,12 +318,20 @@ def test_a_merchant_cannot_see_another_merchants_payment(api, merchant, other_me
     pid = payment["paymentId"]
     assert call(api, "GET", f"/payments/{pid}", key=other_merchant["key"], operation="GET /payments/{paymentId}")[0] == 404
     assert call(api, "GET", f"/payments/{pid}/receipt", key=other_merchant["key"], operation="GET /payments/{paymentId}/receipt")[0] == 404
-    status, _, _ = call(api, "POST", f"/payments/{pid}/refunds", key=other_merchant["key"], body={"amount": 1},
-                        headers={"Idempotency-Key": "e2e-private-refund"}, operation="POST /payments/{paymentId}/refunds")
+    status, _, _ = call(
+        api,
+        "POST",
+        f"/payments/{pid}/refunds",
+        key=other_merchant["key"],
+        body={"amount": 1},
+        headers={"Idempotency-Key": "e2e-private-refund"},
+        operation="POST /payments/{paymentId}/refunds",
+    )
     assert status == 404
 
 
 # --- onboarding seen through the API -----------------------------------------------------------------
+
 
 def test_suspension_takes_effect_when_the_cached_allow_expires(api, clock):
     merchants = api.merchants()

@@ -123,8 +123,14 @@ def test_without_caching_a_missing_identity_source_is_left_to_the_authorizer(con
 
 @pytest.mark.skipif(shutil.which("node") is None or not (REPO_ROOT / "node_modules").is_dir(), reason="needs Node.js and `make setup`")
 def test_a_worker_that_timed_out_is_replaced_and_its_count_kept():
-    env = {"PATH": os.environ["PATH"], "MERCHANTS_TABLE": "t", "AWS_REGION": "eu-west-1",
-           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    env = {
+        "PATH": os.environ["PATH"],
+        "MERCHANTS_TABLE": "t",
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
     worker = Worker(REPO_ROOT, "authorizer.handler", env, None)
     try:
         with pytest.raises(TimeoutError):

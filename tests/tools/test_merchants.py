@@ -20,8 +20,11 @@ def client(aws, raw_inventory):
     spec = next(t for t in raw_inventory["dynamodbTables"] if t["TableName"].startswith("payments-merchants"))
     ddb = boto3.client("dynamodb", region_name="eu-west-1")
     ddb.create_table(
-        TableName=TABLE, AttributeDefinitions=spec["AttributeDefinitions"], KeySchema=spec["KeySchema"],
-        GlobalSecondaryIndexes=spec["GlobalSecondaryIndexes"], BillingMode="PAY_PER_REQUEST",
+        TableName=TABLE,
+        AttributeDefinitions=spec["AttributeDefinitions"],
+        KeySchema=spec["KeySchema"],
+        GlobalSecondaryIndexes=spec["GlobalSecondaryIndexes"],
+        BillingMode="PAY_PER_REQUEST",
     )
     return ddb
 
@@ -39,7 +42,9 @@ def by_hash(client, key):
     """What the authorizer's Query on byApiKeyHash finds for a key."""
     digest = hashlib.sha256(key.encode()).hexdigest()
     return client.query(
-        TableName=TABLE, IndexName="byApiKeyHash", KeyConditionExpression="apiKeyHash = :h",
+        TableName=TABLE,
+        IndexName="byApiKeyHash",
+        KeyConditionExpression="apiKeyHash = :h",
         ExpressionAttributeValues={":h": {"S": digest}},
     )["Items"]
 
@@ -141,8 +146,19 @@ def test_a_retired_key_record_is_not_a_merchant(client, merchants):
 
 def test_the_table_comes_from_the_plan_or_the_deployed_data_layer(tmp_path):
     plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps([{"layer": "data", "built": True, "outputs": {"tableNames": {
-        "payments-transactions-dev": "payments-transactions-production-eu1", "payments-merchants-dev": TABLE}}}]))
+    plan.write_text(
+        json.dumps(
+            [
+                {
+                    "layer": "data",
+                    "built": True,
+                    "outputs": {
+                        "tableNames": {"payments-transactions-dev": "payments-transactions-production-eu1", "payments-merchants-dev": TABLE}
+                    },
+                }
+            ]
+        )
+    )
     assert table_from_plan(plan) == TABLE
     with pytest.raises(ConfigError, match="run `make plan` first"):
         table_from_plan(tmp_path / "missing.json")

@@ -120,6 +120,7 @@ def test_the_url_comes_from_the_edge_layers_custom_domain_output(tmp_path):
 
 # --- the TLS step, against TLS servers on loopback ------------------------------------------------------
 
+
 @pytest.fixture
 def certificate(tmp_path):
     """A self-signed certificate for 127.0.0.1 (cryptography ships with moto)."""
@@ -134,8 +135,12 @@ def certificate(tmp_path):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
         .not_valid_after(now + dt.timedelta(hours=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -189,16 +194,29 @@ def test_tls_step_fails_named_when_the_server_stays_below_tls_1_2(certificate):
     assert failed.value.step == "tls"
 
 
-@pytest.mark.parametrize(("smoke", "expected"), [
-    ("1", ["pulumi-up-foundation", "pulumi-up-data", "pulumi-up-compute", "pulumi-up-edge", "smoke", "pulumi-up-observability"]),
-    ("0", ["pulumi-up-foundation", "pulumi-up-data", "pulumi-up-compute", "pulumi-up-edge", "pulumi-up-observability"]),
-])
+@pytest.mark.parametrize(
+    ("smoke", "expected"),
+    [
+        ("1", ["pulumi-up-foundation", "pulumi-up-data", "pulumi-up-compute", "pulumi-up-edge", "smoke", "pulumi-up-observability"]),
+        ("0", ["pulumi-up-foundation", "pulumi-up-data", "pulumi-up-compute", "pulumi-up-edge", "pulumi-up-observability"]),
+    ],
+)
 def test_deploy_all_runs_the_smoke_test_right_after_edge_unless_smoke_is_0(smoke, expected):
     import subprocess
 
     steps = subprocess.run(
-        ["make", "-C", str(REPO_ROOT), "--no-print-directory", "--eval", "print-steps: ; @echo $(DEPLOY_ALL_STEPS)", "print-steps",
-         f"SMOKE={smoke}"],
-        capture_output=True, text=True, check=True,
+        [
+            "make",
+            "-C",
+            str(REPO_ROOT),
+            "--no-print-directory",
+            "--eval",
+            "print-steps: ; @echo $(DEPLOY_ALL_STEPS)",
+            "print-steps",
+            f"SMOKE={smoke}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert steps == expected

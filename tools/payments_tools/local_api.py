@@ -100,6 +100,7 @@ class LocalApiError(Exception):
 
 # --- the contract as routes -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Route:
     """One operation of the contract."""
@@ -151,6 +152,7 @@ def _parameters(contract: Mapping[str, Any], route: Route) -> list[Mapping[str, 
 
 
 # --- the environment: names, moto, workers -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Names:
@@ -251,7 +253,9 @@ def create_resources(endpoint: str, inventory: Inventory, names: Names) -> str:
     for dev, prod in names.tables.items():
         spec = raw_tables[dev]
         args: dict[str, Any] = {
-            "TableName": prod, "AttributeDefinitions": spec["AttributeDefinitions"], "KeySchema": spec["KeySchema"],
+            "TableName": prod,
+            "AttributeDefinitions": spec["AttributeDefinitions"],
+            "KeySchema": spec["KeySchema"],
             "BillingMode": "PAY_PER_REQUEST",
         }
         for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
@@ -263,11 +267,20 @@ def create_resources(endpoint: str, inventory: Inventory, names: Names) -> str:
         ttl = spec.get("TimeToLive") or {}
         if ttl.get("Enabled"):
             ddb.update_time_to_live(TableName=prod, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True})
+    in_region: Any = {"LocationConstraint": PRODUCTION_REGION}  # the stubs want a region literal; ours is a constant
     for prod in names.buckets.values():
-        s3.create_bucket(Bucket=prod, CreateBucketConfiguration={"LocationConstraint": PRODUCTION_REGION})
-        s3.put_bucket_encryption(Bucket=prod, ServerSideEncryptionConfiguration={"Rules": [
-            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": data_key_arn}, "BucketKeyEnabled": True}
-        ]})
+        s3.create_bucket(Bucket=prod, CreateBucketConfiguration=in_region)
+        s3.put_bucket_encryption(
+            Bucket=prod,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": data_key_arn},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
     return data_key_arn
 
 
@@ -291,8 +304,13 @@ class Worker:
     def _spawn(self) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [node_binary(self.repo_root), str(self.repo_root / WORKER), self.handler],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log if self.log is not None else subprocess.DEVNULL,
-            env=self.env, text=True, bufsize=1, cwd=self.repo_root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log if self.log is not None else subprocess.DEVNULL,
+            env=self.env,
+            text=True,
+            bufsize=1,
+            cwd=self.repo_root,
         )
 
     def _call(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
@@ -345,6 +363,7 @@ class Worker:
 
 
 # --- the gateway ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Response:
@@ -443,8 +462,14 @@ class Gateway:
 
     # the authorizer
     def _authorize(
-        self, scheme_name: str, route: Route, request: Request, path_params: Mapping[str, str], method_arn: str,
-        request_id: str, context_out: dict[str, Any],
+        self,
+        scheme_name: str,
+        route: Route,
+        request: Request,
+        path_params: Mapping[str, str],
+        method_arn: str,
+        request_id: str,
+        context_out: dict[str, Any],
     ) -> Response | None:
         scheme = security_schemes(self.contract).get(scheme_name) or {}
         authorizer = scheme.get(AUTHORIZER)
@@ -463,8 +488,12 @@ class Gateway:
             if worker is None:
                 return self.gateway_response("AUTHORIZER_CONFIGURATION_ERROR", request_id)
             event = {
-                "type": "REQUEST", "methodArn": method_arn, "resource": route.path, "path": request.path,
-                "httpMethod": request.method, **self._request_parts(request, path_params),
+                "type": "REQUEST",
+                "methodArn": method_arn,
+                "resource": route.path,
+                "path": request.path,
+                "httpMethod": request.method,
+                **self._request_parts(request, path_params),
                 "requestContext": self._request_context(route, request, request_id, None),
             }
             try:
@@ -520,7 +549,8 @@ class Gateway:
             return None
         if validator.get("validateRequestParameters"):
             missing = [
-                p["name"] for p in _parameters(self.contract, route)
+                p["name"]
+                for p in _parameters(self.contract, route)
                 if p.get("required") and p["in"] in ("header", "query") and not self._parameter(p, request)
             ]
             if missing:
@@ -559,10 +589,18 @@ class Gateway:
     def _request_context(self, route: Route, request: Request, request_id: str, authorizer: Mapping[str, Any] | None) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
         context: dict[str, Any] = {
-            "accountId": LOCAL_ACCOUNT, "apiId": LOCAL_API_ID, "stage": self.stage, "requestId": request_id,
-            "extendedRequestId": request_id, "httpMethod": request.method, "resourcePath": route.path, "path": request.path,
-            "protocol": "HTTP/1.1", "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "requestTimeEpoch": int(now.timestamp() * 1000), "domainName": request.header("Host") or "127.0.0.1",
+            "accountId": LOCAL_ACCOUNT,
+            "apiId": LOCAL_API_ID,
+            "stage": self.stage,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "httpMethod": request.method,
+            "resourcePath": route.path,
+            "path": request.path,
+            "protocol": "HTTP/1.1",
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "domainName": request.header("Host") or "127.0.0.1",
             "identity": {"sourceIp": request.source_ip, "userAgent": request.header("User-Agent")},
         }
         if authorizer is not None:
@@ -578,10 +616,13 @@ class Gateway:
         except UnicodeDecodeError:
             body, encoded = base64.b64encode(request.body).decode(), True
         return {
-            "resource": route.path, "path": request.path, "httpMethod": request.method,
+            "resource": route.path,
+            "path": request.path,
+            "httpMethod": request.method,
             **self._request_parts(request, path_params),
             "requestContext": self._request_context(route, request, request_id, authorizer if authorizer else None),
-            "body": body, "isBase64Encoded": encoded,
+            "body": body,
+            "isBase64Encoded": encoded,
         }
 
     def _proxy_response(self, answer: Mapping[str, Any], request_id: str) -> Response:
@@ -611,7 +652,7 @@ def _context_value(value: str | float | bool) -> str:
 
 
 def policy_effect(document: Mapping[str, Any], method_arn: str) -> str | None:
-    """"Deny" if any Deny statement matches `method_arn`, else "Allow" if an Allow does, else None (implicit deny)."""
+    """ "Deny" if any Deny statement matches `method_arn`, else "Allow" if an Allow does, else None (implicit deny)."""
     effects = set()
     statements = document.get("Statement") or []
     for statement in statements if isinstance(statements, list) else [statements]:
@@ -627,6 +668,7 @@ def policy_effect(document: Mapping[str, Any], method_arn: str) -> str | None:
 
 # --- the whole thing -------------------------------------------------------------------------------------
 
+
 def _require_loopback(host: str) -> str:
     try:
         loopback = ipaddress.ip_address(host).is_loopback
@@ -641,8 +683,14 @@ class LocalApi:
     """moto + workers + gateway + HTTP server; `start()` then `url`, `merchants`, `invocations()`, `stop()`."""
 
     def __init__(
-        self, settings: Settings, *, host: str = "127.0.0.1", port: int = 0, handler_log: IO[str] | None = None,
-        clock: Callable[[], float] = time.monotonic, moto_port: int = 0,
+        self,
+        settings: Settings,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        handler_log: IO[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        moto_port: int = 0,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -667,8 +715,12 @@ class LocalApi:
             data_key_arn = create_resources(self.endpoint, self.inventory, self.names)
             name_map = resource_name_map(self.inventory, self.names.tables, self.names.buckets, self.settings.environment_suffix)
             base = {
-                "PATH": os.environ.get("PATH", ""), "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": PRODUCTION_REGION,
-                "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "NODE_ENV": "production",
+                "PATH": os.environ.get("PATH", ""),
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_REGION": PRODUCTION_REGION,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "NODE_ENV": "production",
             }
             for spec in function_specs(self.inventory, self.settings):
                 # The variables the compute layer gives the deployed function, from the same function.
@@ -769,8 +821,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="do not show the handlers' logs")
     args = parser.parse_args(argv)
     try:
-        api = LocalApi(load_settings(Path.cwd()), host=args.host, port=args.port, handler_log=None if args.quiet else sys.stderr,
-                       moto_port=args.moto_port)
+        api = LocalApi(
+            load_settings(Path.cwd()),
+            host=args.host,
+            port=args.port,
+            handler_log=None if args.quiet else sys.stderr,
+            moto_port=args.moto_port,
+        )
         api.start()
     except (LocalApiError, OSError) as exc:
         print(f"local-api: {exc}", file=sys.stderr)

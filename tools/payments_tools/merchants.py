@@ -107,13 +107,16 @@ class Merchants:
             raise MerchantError(f"merchant name must be 1-128 characters, got {len(name)}")
         issued, merchant_id, now = new_key(), new_merchant_id(), _iso(self.clock())
         item = {
-            "merchantId": merchant_id, "name": name, "status": "active", "apiKeyHash": issued.hash,
-            "apiKeyPrefix": issued.prefix, "createdAt": now, "updatedAt": now,
+            "merchantId": merchant_id,
+            "name": name,
+            "status": "active",
+            "apiKeyHash": issued.hash,
+            "apiKeyPrefix": issued.prefix,
+            "createdAt": now,
+            "updatedAt": now,
         }
         try:
-            self.client.put_item(
-                TableName=self.table, Item=_marshal(item), ConditionExpression="attribute_not_exists(merchantId)"
-            )
+            self.client.put_item(TableName=self.table, Item=_marshal(item), ConditionExpression="attribute_not_exists(merchantId)")
         except ClientError as exc:
             raise self._refused(exc, merchant_id, "already exists; nothing was overwritten") from exc
         return item, issued
@@ -154,9 +157,14 @@ class Merchants:
                 "Key": _marshal({"merchantId": merchant_id}),
                 "UpdateExpression": "SET apiKeyHash = :new, apiKeyPrefix = :prefix, updatedAt = :now",
                 "ConditionExpression": "attribute_exists(merchantId) AND apiKeyHash = :old",
-                "ExpressionAttributeValues": _marshal({
-                    ":new": issued.hash, ":prefix": issued.prefix, ":now": _iso(now), ":old": current["apiKeyHash"],
-                }),
+                "ExpressionAttributeValues": _marshal(
+                    {
+                        ":new": issued.hash,
+                        ":prefix": issued.prefix,
+                        ":now": _iso(now),
+                        ":old": current["apiKeyHash"],
+                    }
+                ),
             }
         }
         actions: list[dict[str, Any]] = [update]
@@ -164,13 +172,17 @@ class Merchants:
         if grace_hours > 0:
             expires = _iso(now + dt.timedelta(hours=grace_hours))
             retired = {
-                "merchantId": f"{merchant_id}{RETIRED}{current['apiKeyHash'][:16]}", "keyOf": merchant_id,
-                "apiKeyHash": current["apiKeyHash"], "apiKeyPrefix": current.get("apiKeyPrefix", ""),
-                "status": "retired", "keyExpiresAt": expires, "createdAt": _iso(now),
+                "merchantId": f"{merchant_id}{RETIRED}{current['apiKeyHash'][:16]}",
+                "keyOf": merchant_id,
+                "apiKeyHash": current["apiKeyHash"],
+                "apiKeyPrefix": current.get("apiKeyPrefix", ""),
+                "status": "retired",
+                "keyExpiresAt": expires,
+                "createdAt": _iso(now),
             }
-            actions.append({
-                "Put": {"TableName": self.table, "Item": _marshal(retired), "ConditionExpression": "attribute_not_exists(merchantId)"}
-            })
+            actions.append(
+                {"Put": {"TableName": self.table, "Item": _marshal(retired), "ConditionExpression": "attribute_not_exists(merchantId)"}}
+            )
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as exc:
@@ -216,6 +228,7 @@ def _unmarshal(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --- where the table is ----------------------------------------------------------------------------
+
 
 def _merchants_table(table_names: Mapping[str, Any], source: str) -> str:
     names = [str(v) for k, v in table_names.items() if str(k).startswith(MERCHANTS_TABLE_STEM)]
@@ -274,10 +287,13 @@ def _is_loopback(host: str) -> bool:
 
 # --- command line ------------------------------------------------------------------------------------
 
+
 def _print_merchant(m: Mapping[str, Any]) -> None:
     retired = "; ".join(f"{k['apiKeyPrefix']}… until {k['keyExpiresAt']}" for k in m.get("retiredKeys", []))
-    print(f"{m['merchantId']}  {m.get('status', '?'):9}  key {m.get('apiKeyPrefix', '?')}…  {m.get('name', '')}"
-          + (f"  (rotated keys: {retired})" if retired else ""))
+    print(
+        f"{m['merchantId']}  {m.get('status', '?'):9}  key {m.get('apiKeyPrefix', '?')}…  {m.get('name', '')}"
+        + (f"  (rotated keys: {retired})" if retired else "")
+    )
 
 
 def main(argv: list[str] | None = None, run: Runner | None = None) -> int:
@@ -329,8 +345,10 @@ def main(argv: list[str] | None = None, run: Runner | None = None) -> int:
             print(f"new API key (shown once, store it now): {issued.key}")
             print(f"new key prefix for support: {issued.prefix}")
             if expires:
-                print(f"the previous key keeps working until {expires} (grace {args.grace_hours:g} h), then is refused; "
-                      f"answers cached by API Gateway may outlive that by up to {ttl} s")
+                print(
+                    f"the previous key keeps working until {expires} (grace {args.grace_hours:g} h), then is refused; "
+                    f"answers cached by API Gateway may outlive that by up to {ttl} s"
+                )
             else:
                 print(f"the previous key is refused now (no grace period); cached answers expire within {ttl} s")
         else:

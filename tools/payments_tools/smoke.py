@@ -58,9 +58,7 @@ class HttpResult:
 class Smoke:
     """The smoke run against `base_url`, printing to `out`."""
 
-    def __init__(
-        self, base_url: str, out: IO[str], opener: Callable[..., Any] = urllib.request.urlopen, cafile: str | None = None
-    ) -> None:
+    def __init__(self, base_url: str, out: IO[str], opener: Callable[..., Any] = urllib.request.urlopen, cafile: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.cafile = cafile
         """CA bundle for the TLS step (tests trust their own loopback certificate); None: the system's."""
@@ -118,8 +116,10 @@ class Smoke:
         self.expect(second.status == 201, f"retry: expected 201, got {second.status}")
         payment_id = first.body.get("paymentId") if isinstance(first.body, dict) else None
         self.expect(isinstance(payment_id, str), "the response carries no paymentId")
-        self.expect(isinstance(second.body, dict) and second.body.get("paymentId") == payment_id,
-                    "the retry with the same Idempotency-Key created a second payment")
+        self.expect(
+            isinstance(second.body, dict) and second.body.get("paymentId") == payment_id,
+            "the retry with the same Idempotency-Key created a second payment",
+        )
 
         self.begin("read")
         read = self.request("GET", f"/payments/{payment_id}", key=key)
@@ -128,8 +128,13 @@ class Smoke:
 
         self.begin("refund")
         part = SMOKE_AMOUNT // 2
-        refund = self.request("POST", f"/payments/{payment_id}/refunds", key=key, body={"amount": part, "reason": "smoke test"},
-                              headers={"Idempotency-Key": f"{idempotency}-refund"})
+        refund = self.request(
+            "POST",
+            f"/payments/{payment_id}/refunds",
+            key=key,
+            body={"amount": part, "reason": "smoke test"},
+            headers={"Idempotency-Key": f"{idempotency}-refund"},
+        )
         self.expect(refund.status == 201, f"expected 201, got {refund.status}")
         refunded = refund.body.get("payment", {}).get("refundedAmount") if isinstance(refund.body, dict) else None
         self.expect(refunded == part, f"expected refundedAmount {part}, got {refunded}")
