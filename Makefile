@@ -41,7 +41,7 @@ STACK_EXISTS = pulumi stack select $(STACK) --non-interactive >/dev/null \
 DEPLOY_ALL_STEPS := $(foreach layer,$(LAYERS),pulumi-up-$(layer) $(if $(and $(filter edge,$(layer)),$(filter-out 0,$(SMOKE))),smoke))
 
 .PHONY: help setup setup-deploy lock measure test test-python test-node lint plan validate-dev export-dev-inventory report bench \
-        preflight init-stacks deploy-checks deploy-all destroy-all check-cli \
+        preflight init-stacks deploy-checks bootstrap bootstrap-access deploy-all destroy-all check-cli \
         merchant-add merchant-list merchant-rotate-key merchant-suspend local-api smoke \
         $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) \
         $(addprefix pulumi-up-,$(LAYERS)) $(addprefix pulumi-destroy-,$(LAYERS))
@@ -88,11 +88,14 @@ test-python: setup ## the Python suite, in parallel (PYTEST_WORKERS=auto)
 test-node: setup ## the Node.js handler tests against moto_server
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server npm test
 
-lint: setup ## ruff check, ruff format --check and mypy (strict; boto3 typed by pinned stubs) over every Python file
+lint: setup ## ruff check, ruff format --check and mypy (strict; boto3 typed by pinned stubs) over every Python file; actionlint and zizmor over the GitHub workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared tools/payments_tools policy/payments_policy $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
-	for layer in $(LAYERS); do $(VENV)/bin/mypy stacks/$$layer/__main__.py; done  # one at a time: each is a module named __main__
+	$(VENV)/bin/mypy shared tools/payments_tools policy/payments_policy bootstrap/ci-access/payments_ci_access $(foreach layer,$(LAYERS),stacks/$(layer)/payments_$(layer))
+	for main in $(foreach layer,$(LAYERS),stacks/$(layer)/__main__.py); do $(VENV)/bin/mypy $$main; done  # one at a time: each is a module named __main__
+	MYPYPATH=stacks/data:stacks/foundation:tools $(VENV)/bin/mypy bootstrap/ci-access/__main__.py  # it reads two layers' constants and the bootstrap's names
+	node tools/actionlint.mjs .github/workflows
+	$(VENV)/bin/zizmor --offline --quiet .github  # the workflows and dependabot.yml
 
 plan: setup ## offline plan of all five layers (mock runtime, emulated dev account); writes build/plan.json (PLAN_ARGS='--layer data ...')
 	$(PY) -m payments_tools.plan --out build/plan.json $(PLAN_ARGS)
@@ -132,6 +135,16 @@ local-api: setup ## serve the production API contract on 127.0.0.1:8080 against 
 
 smoke: $(VENV)/.deploy-installed ## smoke-test the deployed API through its custom domain with a synthetic merchant (SMOKE_ARGS)
 	$(PY) -m payments_tools.smoke --stack $(STACK) $(SMOKE_ARGS)
+
+# --- once per account, administrator credentials: shared state and CI access -----------------
+
+bootstrap: $(VENV)/.deploy-installed ## once per account: create or verify the state bucket and secrets key; prints PULUMI_BACKEND_URL and PULUMI_SECRETS_PROVIDER (BOOTSTRAP_ARGS=--repair)
+	@$(PY) -m payments_tools.bootstrap $(BOOTSTRAP_ARGS)
+
+bootstrap-access: check-cli $(VENV)/.deploy-installed ## once per account, after bootstrap: GitHub's OIDC provider and the CI preview/deploy roles
+	@case "$$PULUMI_BACKEND_URL" in s3://*) ;; *) echo "export the PULUMI_BACKEND_URL that make bootstrap printed first"; exit 1;; esac
+	cd bootstrap/ci-access && { pulumi stack select $(STACK) 2>/dev/null || \
+	  pulumi stack init $(STACK) $${PULUMI_SECRETS_PROVIDER:+--secrets-provider "$$PULUMI_SECRETS_PROVIDER"}; } && pulumi up --stack $(STACK) $(PULUMI_POLICY_ARGS)
 
 # --- deploying for real ---------------------------------------------------------------------
 # Order: check-cli (seconds, before any install) → setup-deploy → preflight → preview/confirm/up.

@@ -96,32 +96,12 @@ class Arns:
         """A log group and its streams (`...:log-group:<name>:*`), what CreateLogStream/PutLogEvents need."""
         return f"{self.log_group(name)}:*"
 
-    def lambda_log_group(self, function_name: str) -> str:
-        return self.log_group(lambda_log_group_name(function_name))
-
     def any_log_group(self) -> str:
         """Every log group of the account in this region (for the Logs service's key-policy condition)."""
         return self._regional("logs", "log-group:*")
 
-    # --- Lambda, SNS, CloudWatch, KMS ----------------------------------------------------
-    def function(self, name: str) -> str:
-        return self._regional("lambda", f"function:{_require_name(name, 'function name')}")
-
-    def topic(self, name: str) -> str:
-        return self._regional("sns", _require_name(name, "topic name"))
-
+    # --- CloudWatch alarms ---------------------------------------------------------------
     def any_alarm(self) -> str:
         """Every CloudWatch alarm of the account in this region."""
         return self._regional("cloudwatch", "alarm:*")
 
-    def alarm(self, name: str) -> str:
-        return self._regional("cloudwatch", f"alarm:{_require_name(name, 'alarm name')}")
-
-    def kms_alias(self, alias: str) -> str:
-        """ARN of a KMS alias; `alias` is the full alias name (`alias/...`)."""
-        if not alias.startswith("alias/"):
-            raise ValueError(f"KMS alias {alias!r} must start with 'alias/'")
-        return self._regional("kms", _require_name(alias, "KMS alias"))
-
-    def backup_vault(self, name: str) -> str:
-        return self._regional("backup", f"backup-vault:{_require_name(name, 'backup vault name')}")

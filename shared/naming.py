@@ -5,6 +5,9 @@ A mirrored resource keeps its dev name with the trailing environment token repla
 find a production resource from its dev twin by eye; resources with no dev twin follow
 `<resource>-<type>-production-<suffix>`. Both end in the stack's environment suffix, so
 two production environments in one account never collide.
+
+Pulumi logical names (the last part of every URN) follow one scheme too, `logical_name`:
+the production name of what a resource is or belongs to, never its dev name.
 """
 
 from __future__ import annotations
@@ -82,3 +85,24 @@ def dev_stem(dev_name: str) -> str:
 def derived_name(dev_name: str, resource_type: str, suffix: str) -> str:
     """Name a resource that belongs to a mirrored one (its role, its alarm): `<stem>-<type>-production-<suffix>`."""
     return resource_name(dev_stem(dev_name), resource_type, suffix)
+
+
+_DEV_TOKEN_ANYWHERE_RE = re.compile(r"(?:^|[-_.])(dev|development)(?=$|[-_.])")
+
+
+def logical_name(base: str, *roles: str) -> str:
+    """The Pulumi logical name of a resource: `<base>[-<role>...]`, the one scheme of every layer.
+
+    `base` is the production name of what the resource is or belongs to
+    (`payments-transactions-production-eu1`), or a role word for a resource a layer has once
+    (`payments-api`, `waf`); a component's children add their role (`<component>-logs`). The
+    logical name is in every URN and `pulumi preview` line, so a dev name there would present
+    a production resource as a dev one: a part carrying a `dev` token raises ValueError.
+    """
+    parts = (base, *roles)
+    for part in parts:
+        if not part or any(c.isspace() for c in part) or "::" in part:
+            raise ValueError(f"logical name part {part!r} must be non-empty, without spaces or '::' (the URN separator)")
+        if _DEV_TOKEN_ANYWHERE_RE.search(part):
+            raise ValueError(f"logical name part {part!r} carries a dev token; use the production name")
+    return "-".join(parts)

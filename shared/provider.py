@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import pulumi
 import pulumi_aws as aws
 
 from shared.settings import Settings, require_region
 from shared.tags import production_tags
+
+PROVIDER_NAME = "production"
+"""The provider's logical name: every AWS resource's provider reference names it."""
 
 
 def account_guard(allowed_account_ids: tuple[str, ...], dev_account_id: str) -> dict[str, list[str]]:
@@ -28,17 +30,19 @@ def production_provider(settings: Settings, *, dev_account_id: str) -> aws.Provi
     Explicit rather than the ambient default provider so a stray `aws:region` in a stack's
     config or the shell cannot move production elsewhere, and so tags apply even under the
     mock runtime, where resource transforms do not run. It also carries the account guard.
+
+    It reaches every component one way, as Pulumi's own components take it:
+    `opts=pulumi.ResourceOptions(provider=...)`. A component's children are created with
+    `parent=self` only; Pulumi's Python SDK puts a component's `provider` into its provider
+    map and every child (and grandchild) of the `aws` package inherits it from its parent.
+    `tests/test_conventions.py` checks that every AWS resource of every layer ends up with it.
     """
     guard = account_guard(settings.allowed_account_ids, dev_account_id)
     return aws.Provider(
-        "production",
+        PROVIDER_NAME,
         region=require_region(settings.region),
         default_tags=aws.ProviderDefaultTagsArgs(tags=production_tags(settings.migration_date)),
         allowed_account_ids=guard.get("allowed_account_ids"),
         forbidden_account_ids=guard.get("forbidden_account_ids"),
     )
 
-
-def resource_options(provider: aws.Provider, parent: pulumi.Resource | None = None, **kwargs: object) -> pulumi.ResourceOptions:
-    """Options binding a resource to the production provider (and, inside a component, its parent)."""
-    return pulumi.ResourceOptions(provider=provider, parent=parent, **kwargs)  # type: ignore[arg-type]

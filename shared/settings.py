@@ -3,17 +3,23 @@
 `config/production.yaml` holds the environment's shared settings; a layer's
 `Pulumi.prod.yaml` may override any top-level key. The result is a tree of frozen
 dataclasses so no layer can mutate what another layer relies on.
+
+Each default is written once: on its dataclass field, beside the reason for it. The JSON
+schema says what a value may be (no defaults); the settings file holds only what this
+environment decides; `section` fills field `min_memory_mb` from key `minMemoryMb` generically.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -25,6 +31,7 @@ from shared.schema import schema_problems
 PRODUCTION_REGION = "eu-west-1"
 SETTINGS_FILE = Path("config") / "production.yaml"
 LAYERS: tuple[str, ...] = ("foundation", "data", "compute", "edge", "observability")
+T = TypeVar("T")
 
 
 def find_repo_root(start: Path) -> Path:
@@ -63,7 +70,7 @@ class StorageSettings:
     abort_incomplete_multipart_days: int = 7
     """Incomplete multipart uploads are aborted after this many days, so they stop costing money."""
     force_destroy: bool = True
-    """Let `pulumi destroy` empty buckets (the spec wants everything destroyable)."""
+    """Let `pulumi destroy` empty buckets and the backup vault (the spec wants everything destroyable; see stacks/data/README.md)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class ComputeSettings:
     min_memory_mb: int = 512
     """Production memory is max(this, dev memory)."""
     account_concurrency_limit: int = 1000
-    """The account's concurrency quota; at least 100 must stay unreserved."""
+    """The account's Lambda concurrency quota in eu-west-1; at least 100 must stay unreserved."""
     default_reserved_concurrency: int = 50
     """Reserved concurrency for a function not listed in `reserved_concurrency`."""
     reserved_concurrency: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
@@ -105,13 +112,13 @@ class ApiSettings:
     waf_rate_limit: int = 2000
     """Requests per client IP per 5 minutes before WAF blocks it."""
     manage_account_logging_role: bool = True
-    """Whether this stack owns the region's API Gateway CloudWatch role setting."""
+    """Whether this stack owns the region's API Gateway CloudWatch role setting (one per account and region)."""
 
 
 @dataclass(frozen=True)
 class AlarmSettings:
     emails: tuple[str, ...] = ()
-    """Addresses subscribed to the alarm topic."""
+    """Addresses subscribed to the alarm topic; each must confirm the mail AWS sends."""
     lambda_error_rate_percent: float = 1.0
     """Alarm when 100 × Errors / Invocations exceeds this."""
     api_4xx_rate: float = 0.05
@@ -127,11 +134,21 @@ class AlarmSettings:
 
 
 @dataclass(frozen=True)
+class GithubSettings:
+    repository: str = "example-org/payments-platform"
+    """`<owner>/<repo>` whose workflows may assume the CI roles (a placeholder: set yours before bootstrapping)."""
+    deploy_environment: str = "production"
+    """GitHub environment the deploy jobs run in; only tokens of jobs in it may assume the deploy role."""
+    create_oidc_provider: bool = True
+    """IAM allows one GitHub OIDC provider per account: False when another project already created it."""
+
+
+@dataclass(frozen=True)
 class StackReferenceSettings:
     organization: str | None = None
     """Organization of the upstream stacks; None means the one running this deploy."""
     stacks: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    """Upstream stack name per layer; a layer not listed uses the running stack's name."""
+    """Upstream stack name per layer (e.g. `{foundation: prod}`); a layer not listed uses the running stack's name."""
 
 
 @dataclass(frozen=True)
@@ -139,21 +156,33 @@ class Settings:
     """Everything a layer needs to know about the production environment."""
 
     repo_root: Path
+    """The folder holding config/production.yaml (found, not configured)."""
     region: str
+    """The only region production may use (eu-west-1); anything else is refused."""
     environment_suffix: str
+    """Ends every physical name: 1-8 lowercase letters or digits."""
     migration_date: dt.date
+    """The MigrationDate tag; configured, never the clock, so redeploys never churn tags."""
     inventory_file: Path
+    """The dev inventory (config/dev-environment.json), relative to the repository root in the file."""
     allowed_account_ids: tuple[str, ...] = ()
+    """Production account ids the provider may touch; empty allows any but the dev inventory's account.
+
+    The dev account is always refused; `make preflight` wants the production id set here.
+    """
     dev_profile: str | None = None
+    """AWS profile with read access to the dev account; None uses the default credential chain."""
     check_dev_resources: bool = True
     """Look up every dev resource before foundation/data create anything; turned off once dev is retired."""
     log_retention_days: int = 30
+    """Retention of every log group: Lambda, API access and execution logs, WAF."""
     kms: KmsSettings = KmsSettings()
     storage: StorageSettings = StorageSettings()
     backup: BackupSettings = BackupSettings()
     compute: ComputeSettings = ComputeSettings()
     api: ApiSettings = ApiSettings()
     alarms: AlarmSettings = AlarmSettings()
+    github: GithubSettings = GithubSettings()
     stack_references: StackReferenceSettings = StackReferenceSettings()
     warnings: tuple[str, ...] = ()
     """What validation noticed that is not (yet) an error, e.g. a runtime deprecated within 180 days; logged by every layer."""
@@ -176,6 +205,51 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def camel_case(field_name: str) -> str:
+    """The settings-file key of a dataclass field: `min_memory_mb` → `minMemoryMb`, `api_4xx_rate` → `api4xxRate`."""
+    head, *rest = field_name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def _convert(value: Any, hint: Any) -> Any:
+    # Frozen settings: lists become tuples, objects read-only mappings, nested sections dataclasses.
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return section(hint, value)
+    if origin is tuple:
+        return tuple(value)
+    if origin is Mapping or hint is Mapping:
+        return MappingProxyType(dict(value))
+    return value
+
+
+def section(cls: type[T], raw: Mapping[str, Any], **computed: Any) -> T:
+    """Build a settings dataclass from its part of the file, generically: key `minMemoryMb` fills field `min_memory_mb`.
+
+    A key that is absent keeps the field's default, so every default is written once, on the
+    dataclass; the schema has none and the settings file holds only what differs from it.
+    `computed` sets fields the code derives (the repository root, the parsed date) and wins.
+    """
+    hints = typing.get_type_hints(cls)
+    values = {
+        f.name: _convert(raw[camel_case(f.name)], hints[f.name])
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if f.init and camel_case(f.name) in raw
+    }
+    return cls(**{**values, **computed})
+
+
+def defaults(cls: type[Any]) -> dict[str, Any]:
+    """`{settings-file key: default}` of a settings dataclass, for checks that need a value before the dataclass exists."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            out[camel_case(f.name)] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            out[camel_case(f.name)] = f.default_factory()
+    return out
+
+
 def parse_settings(raw: Mapping[str, Any], repo_root: Path, *, today: dt.date | None = None, check_runtime: bool = True) -> Settings:
     """Validate a settings mapping and build the frozen Settings, reporting every problem at once.
 
@@ -194,69 +268,21 @@ def parse_settings(raw: Mapping[str, Any], repo_root: Path, *, today: dt.date | 
             dt.date.fromisoformat(data["migrationDate"])
         except ValueError:
             problems.append(("migrationDate", f"{data['migrationDate']!r} is not a valid ISO date"))
-    storage = data.get("storage", {})
-    if storage.get("noncurrentExpirationDays", 365) <= storage.get("noncurrentTransitionDays", 30):
+    storage = {**defaults(StorageSettings), **(data["storage"] if isinstance(data.get("storage"), dict) else {})}
+    if not any(p.startswith("storage") for p, _ in problems) and storage["noncurrentExpirationDays"] <= storage["noncurrentTransitionDays"]:
         problems.append(("storage.noncurrentExpirationDays", "must be later than storage.noncurrentTransitionDays"))
-    compute_raw = data.get("compute")
-    runtime = compute_raw.get("runtime", DEFAULT_RUNTIME) if isinstance(compute_raw, dict) else DEFAULT_RUNTIME
+    runtime = {**defaults(ComputeSettings), **(data["compute"] if isinstance(data.get("compute"), dict) else {})}["runtime"]
     if check_runtime and not any(p == "compute.runtime" for p, _ in problems) and (refused := runtime_problem(runtime, today)):
         problems.append(("compute.runtime", refused))
     raise_if_any(sorted(set(problems)), header="invalid production settings:")
 
-    compute, api, alarms = data.get("compute", {}), data.get("api", {}), data.get("alarms", {})
-    refs, kms, backup = data.get("stackReferences", {}), data.get("kms", {}), data.get("backup", {})
-    return Settings(
+    return section(
+        Settings,
+        data,
         repo_root=repo_root,
         region=require_region(data["region"]),
-        environment_suffix=data["environmentSuffix"],
         migration_date=dt.date.fromisoformat(data["migrationDate"]),
         inventory_file=(repo_root / data["inventoryFile"]).resolve(),
-        allowed_account_ids=tuple(data.get("allowedAccountIds", ())),
-        dev_profile=data.get("devProfile"),
-        check_dev_resources=data.get("checkDevResources", True),
-        log_retention_days=data.get("logRetentionDays", 30),
-        kms=KmsSettings(deletion_window_days=kms.get("deletionWindowDays", 30)),
-        storage=StorageSettings(
-            glacier_transition_days=storage.get("glacierTransitionDays", 90),
-            noncurrent_transition_days=storage.get("noncurrentTransitionDays", 30),
-            noncurrent_expiration_days=storage.get("noncurrentExpirationDays", 365),
-            abort_incomplete_multipart_days=storage.get("abortIncompleteMultipartDays", 7),
-            force_destroy=storage.get("forceDestroy", True),
-        ),
-        backup=BackupSettings(
-            schedule=backup.get("schedule", "cron(0 3 * * ? *)"),
-            retention_days=backup.get("retentionDays", 35),
-        ),
-        compute=ComputeSettings(
-            runtime=runtime,
-            min_memory_mb=compute.get("minMemoryMb", 512),
-            account_concurrency_limit=compute.get("accountConcurrencyLimit", 1000),
-            default_reserved_concurrency=compute.get("defaultReservedConcurrency", 50),
-            reserved_concurrency=MappingProxyType(dict(compute.get("reservedConcurrency", {}))),
-            environment=MappingProxyType(dict(compute.get("environment", {"LOG_LEVEL": "info"}))),
-        ),
-        api=ApiSettings(
-            throttle_rate_limit=api.get("throttleRateLimit", 1000),
-            throttle_burst_limit=api.get("throttleBurstLimit", 2000),
-            domain_name=api.get("domainName", "api.payments.example.com"),
-            certificate_arn=api.get("certificateArn"),
-            hosted_zone_id=api.get("hostedZoneId"),
-            waf_rate_limit=api.get("wafRateLimit", 2000),
-            manage_account_logging_role=api.get("manageAccountLoggingRole", True),
-        ),
-        alarms=AlarmSettings(
-            emails=tuple(alarms.get("emails", ())),
-            lambda_error_rate_percent=alarms.get("lambdaErrorRatePercent", 1.0),
-            api_4xx_rate=alarms.get("api4xxRate", 0.05),
-            api_5xx_rate=alarms.get("api5xxRate", 0.01),
-            api_latency_p99_ms=alarms.get("apiLatencyP99Ms", 2500),
-            period_seconds=alarms.get("periodSeconds", 300),
-            evaluation_periods=alarms.get("evaluationPeriods", 1),
-        ),
-        stack_references=StackReferenceSettings(
-            organization=refs.get("organization"),
-            stacks=MappingProxyType(dict(refs.get("stacks", {}))),
-        ),
         warnings=tuple(w for w in (runtime_warning(runtime, today),) if w),
     )
 

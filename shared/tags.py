@@ -20,10 +20,3 @@ def production_tags(migration_date: dt.date) -> dict[str, str]:
         "ManagedBy": "pulumi",
     }
 
-
-def merge_tags(name: str | None, common: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Merge tags in one fixed order (Name, common, per-resource) so later layers never clobber earlier ones by accident."""
-    merged = {"Name": name} if name else {}
-    merged.update(common)
-    merged.update(extra or {})
-    return merged

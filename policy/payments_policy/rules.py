@@ -24,7 +24,6 @@ from shared import runtimes
 
 REGION = "eu-west-1"
 """The only region production may use."""
-REQUIRED_TAG_KEYS: tuple[str, ...] = ("Environment", "MigratedFrom", "MigrationDate")
 REQUIRED_TAG_VALUES: Mapping[str, str] = {"Environment": "production", "MigratedFrom": "dev"}
 """Fixed values; MigrationDate is an ISO date fixed in configuration, checked for presence and format."""
 LOG_RETENTION_DAYS = 30

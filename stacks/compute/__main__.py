@@ -11,11 +11,13 @@ from payments_compute.rules import function_environment, function_specs, resourc
 from payments_compute.signing import CodeSigning, CodeSigningArgs, signing_profile_name
 from shared.build import build_dir
 from shared.layer import start_layer
+from shared.naming import logical_name
 from shared.outputs import Compute, Data, Foundation
 
 ctx = start_layer(Compute.LAYER, Path(__file__).parent)
 settings, inventory = ctx.settings, ctx.inventory
 foundation, data = ctx.upstream(Foundation.LAYER), ctx.upstream(Data.LAYER)
+opts = pulumi.ResourceOptions(provider=ctx.provider)
 
 specs = function_specs(inventory, settings)
 data_key_arn, logs_key_arn = foundation.require(Foundation.DATA_KEY_ARN), foundation.require(Foundation.LOGS_KEY_ARN)
@@ -24,16 +26,15 @@ artifacts = FunctionArtifacts("functions", FunctionArtifactsArgs(
     bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
     kms_key_arn=data_key_arn,
     build_dir=build_dir(settings.repo_root) / "artifacts",
-    provider=ctx.provider,
-))
+), opts)
 signing = CodeSigning("code-signing", CodeSigningArgs(
     profile_name=signing_profile_name(settings.environment_suffix), objects=artifacts.uploads,
-), pulumi.ResourceOptions(provider=ctx.provider))
+), opts)
 names = pulumi.Output.all(data.require(Data.TABLE_NAMES), data.require(Data.BUCKET_NAMES)).apply(
     lambda maps: resource_name_map(inventory, maps[0], maps[1], settings.environment_suffix)
 )
 functions = {
-    spec.dev_name: PaymentFunction(spec.dev_name, PaymentFunctionArgs(
+    spec.dev_name: PaymentFunction(logical_name(spec.name), PaymentFunctionArgs(
         spec=spec,
         role_arn=foundation.require_entry(Foundation.FUNCTION_ROLE_ARNS, spec.dev_name),
         environment=pulumi.Output.all(names, data_key_arn).apply(
@@ -42,12 +43,9 @@ functions = {
         data_key_arn=data_key_arn,
         logs_key_arn=logs_key_arn,
         log_retention_days=settings.log_retention_days,
-        artifact=artifacts.artifacts[spec.dev_name],
-        artifact_object=artifacts.objects[spec.dev_name],
         signing_job=signing.signed[artifacts.artifacts[spec.dev_name].sha256],
         code_signing_config_arn=signing.config_arn,
-        provider=ctx.provider,
-    ))
+    ), opts)
     for spec in specs
 }
 

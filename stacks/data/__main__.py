@@ -14,7 +14,7 @@ from payments_data.storage import SecureBucket, SecureBucketArgs, access_log_buc
 from payments_data.tables import MirroredTable, MirroredTableArgs
 from shared.inventory import Table
 from shared.layer import start_layer
-from shared.naming import production_name
+from shared.naming import logical_name, production_name
 from shared.outputs import Data, Foundation
 
 ctx = start_layer(Data.LAYER, Path(__file__).parent)
@@ -23,24 +23,26 @@ ctx.require_dev_resources(("bucket", "table"))
 
 foundation = ctx.upstream(Foundation.LAYER)
 data_key_arn = foundation.require(Foundation.DATA_KEY_ARN)
+opts = pulumi.ResourceOptions(provider=ctx.provider)
 
 # The access trail: S3 server access logs of every bucket (free but for storage; CloudTrail data events
 # bill per event), into one bucket. SSE-KMS, not SSE-S3: log delivery cannot use the AWS managed aws/s3
 # key, but a customer-managed key works once its policy admits logging.s3.amazonaws.com, as the
 # foundation's logs key does (telemetry stays off the data key). See README "Audit additions".
-access_logs = SecureBucket(access_log_bucket_name(suffix), SecureBucketArgs(
+access_logs = SecureBucket(logical_name(access_log_bucket_name(suffix)), SecureBucketArgs(
     access_log_bucket_name(suffix), foundation.require(Foundation.LOGS_KEY_ARN), settings.storage,
     log_delivery_account=foundation.require(Foundation.ACCOUNT_ID),
-), ctx.provider)
+), opts)
 
 
 def bucket(name: str) -> SecureBucket:
-    return SecureBucket(name, SecureBucketArgs(name, data_key_arn, settings.storage, access_log_bucket=access_logs.name), ctx.provider)
+    args = SecureBucketArgs(name, data_key_arn, settings.storage, access_log_bucket=access_logs.name)
+    return SecureBucket(logical_name(name), args, opts)
 
 
 def table(dev: Table) -> MirroredTable:
     name = production_name(dev.name, suffix)
-    return MirroredTable(name, MirroredTableArgs(dev, name, data_key_arn), ctx.provider)
+    return MirroredTable(logical_name(name), MirroredTableArgs(dev, name, data_key_arn), opts)
 
 
 buckets = {b.name: bucket(production_name(b.name, suffix)) for b in inventory.buckets}
@@ -49,7 +51,7 @@ tables = {t.name: table(t) for t in inventory.tables}
 
 names = backup_names(suffix)
 backups = TableBackups(
-    names.base,
+    logical_name(names.base),
     TableBackupsArgs(
         names=names,
         kms_key_arn=data_key_arn,
@@ -58,7 +60,7 @@ backups = TableBackups(
         settings=settings.backup,
         force_destroy=settings.storage.force_destroy,
     ),
-    ctx.provider,
+    opts,
 )
 
 for key, value in data_exports(inventory, buckets, artifacts, tables, backups, access_logs).items():

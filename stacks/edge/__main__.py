@@ -18,6 +18,7 @@ ctx = start_layer(Edge.LAYER, Path(__file__).parent)
 settings, inventory = ctx.settings, ctx.inventory
 plan = plan_edge(settings, inventory)  # refuses an open contract before any resource exists
 upstream = read_upstream(ctx)
+opts = pulumi.ResourceOptions(provider=ctx.provider)
 
 api = PaymentsApi(
     "payments-api",
@@ -32,15 +33,18 @@ api = PaymentsApi(
         api=settings.api,
         logging_role_arn=upstream.logging_role_arn,
     ),
-    ctx.provider,
+    opts,
 )
 InvokePermissions(
     "invoke-permissions",
-    InvokePermissionsArgs(dev_document=inventory.api.document, execution_arn=api.rest_api.execution_arn, upstream=upstream),
-    ctx.provider,
+    InvokePermissionsArgs(
+        dev_document=inventory.api.document, execution_arn=api.rest_api.execution_arn, upstream=upstream,
+        suffix=settings.environment_suffix,
+    ),
+    opts,
 )
 domain = CustomDomain(
-    "custom-domain", CustomDomainArgs(plan=plan.domain, rest_api_id=api.rest_api.id, stage_name=api.stage.stage_name), ctx.provider
+    "custom-domain", CustomDomainArgs(plan=plan.domain, rest_api_id=api.rest_api.id, stage_name=api.stage.stage_name), opts
 )
 waf = WebAcl(
     "waf",
@@ -51,7 +55,7 @@ waf = WebAcl(
         logs_key_arn=upstream.logs_key_arn,
         log_retention_days=settings.log_retention_days,
     ),
-    ctx.provider,
+    opts,
 )
 
 pulumi.export(Edge.API_ID, api.rest_api.id)

@@ -20,6 +20,7 @@ from payments_foundation.specs import (
 )
 from shared.devcheck import ALL_KINDS
 from shared.layer import start_layer
+from shared.naming import logical_name
 from shared.outputs import Foundation
 
 ctx = start_layer(Foundation.LAYER, Path(__file__).parent)
@@ -35,7 +36,7 @@ logs_key = EncryptionKey("logs-key", logs_key_args(settings, account_id), opts)
 
 # Roles: one execution role per dev function, then the two service roles.
 function_roles = {
-    access.dev_name: ServiceRole(access.role_name, execution_role_args(access, settings, account_id, data_key.arn), opts)
+    access.dev_name: ServiceRole(logical_name(access.role_name), execution_role_args(access, settings, account_id, data_key.arn), opts)
     for access in (function_access(f, inventory, settings.environment_suffix) for f in inventory.functions)
 }
 backup_role = ServiceRole("backup-role", backup_role_args(settings), opts)

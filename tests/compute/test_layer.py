@@ -32,7 +32,8 @@ Upstream = dict[str, dict[str, Any]]
 
 
 def functions_by_dev_name(run: LayerRun) -> dict[str, dict[str, Any]]:
-    return {r["name"]: r["inputs"] for r in run.of_type(FUNCTION)}
+    """Function inputs by dev name; a function's logical name is its production name (`…-production-eu1`)."""
+    return {r["name"].removesuffix("production-eu1") + "dev": r["inputs"] for r in run.of_type(FUNCTION)}
 
 
 def package_of(code_path: Path) -> tuple[str, str]:
@@ -60,6 +61,7 @@ def test_one_function_per_dev_function_named_by_the_rename_rule(example: LayerRu
     assert set(functions) == {f["FunctionName"] for f in dev_inventory["lambdaFunctions"]}
     for dev, inputs in functions.items():
         assert inputs["name"] == dev.removesuffix("-dev") + "-production-eu1"
+    assert {r["name"] for r in example.of_type(FUNCTION)} == {inputs["name"] for inputs in functions.values()}
 
 
 def test_every_function_keeps_its_dev_handler_timeout_and_gets_at_least_512_mb(example: LayerRun, dev_inventory: dict[str, Any]) -> None:
@@ -144,13 +146,13 @@ def test_every_function_has_a_cmk_encrypted_30_day_log_group_created_before_it(
     upstream: Upstream, registrations: dict[str, dict[str, Any]]
 ) -> None:
     run = run_layer("compute", upstream=upstream)
-    for dev, inputs in functions_by_dev_name(run).items():
-        group = run.one(LOG_GROUP, f"{dev}-logs")["inputs"]
+    for inputs in functions_by_dev_name(run).values():
+        group = run.one(LOG_GROUP, f"{inputs['name']}-logs")["inputs"]
         assert group["name"] == f"/aws/lambda/{inputs['name']}"
         assert group["retentionInDays"] == 30
         assert group["kmsKeyId"] == upstream[Foundation.LAYER][Foundation.LOGS_KEY_ARN]
         assert inputs["loggingConfig"]["logGroup"] == group["name"]
-        assert registrations[f"{dev}-logs"]["urn"] in registrations[dev]["dependencies"]
+        assert registrations[f"{inputs['name']}-logs"]["urn"] in registrations[inputs["name"]]["dependencies"]
 
 
 def test_log_retention_follows_the_setting(upstream: Upstream) -> None:
@@ -177,7 +179,7 @@ def test_every_function_deploys_the_signed_copy_of_its_uploaded_package(
         assert (inputs["s3Bucket"], inputs["s3Key"]) == (signed["bucket"], signed["key"])
         assert inputs["s3Key"].startswith(f"signed/{key.removeprefix('functions/').removesuffix('.zip')}/")
         assert "sourceCodeHash" not in inputs  # Lambda's CodeSha256 is the signed zip's
-        assert registrations[job["name"]]["urn"] in registrations[dev["FunctionName"]]["dependencies"]
+        assert registrations[job["name"]]["urn"] in registrations[inputs["name"]]["dependencies"]
         assert registrations[objects[key]["name"]]["urn"] in registrations[job["name"]]["dependencies"]
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from payments_edge.contract import (
     ContractError,
-    authorizer_function_names,
     contract_diff,
     document_hash,
     production_contract,
@@ -211,8 +210,8 @@ def test_rich_contract_needs_its_open_health_check_marked_public(rich_contract: 
     require_secured(migrate(rich_contract), public=["GET /health"])
 
 
-def test_authorizer_function_names_are_the_lambda_authorizers(rich_contract: dict[str, Any]) -> None:
-    assert authorizer_function_names(rich_contract) == {
+def test_authorizer_targets_are_the_lambda_authorizers(rich_contract: dict[str, Any]) -> None:
+    assert authorizer_targets(rich_contract) == {
         "merchantApiKey": "portal-request-authorizer-dev",
         "webhookToken": "portal-token-authorizer-dev",
     }
@@ -230,7 +229,7 @@ def test_iam_and_api_key_contract_carries_its_security_over_unchanged(iam_contra
     }
     assert prod["components"] == iam_contract["components"]
     assert prod["paths"]["/documents/{key}"] == iam_contract["paths"]["/documents/{key}"]
-    assert authorizer_function_names(prod) == {}
+    assert authorizer_targets(prod) == {}
     require_secured(prod, public=[])
     assert openapi_problems(prod) == []
 

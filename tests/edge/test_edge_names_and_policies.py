@@ -105,7 +105,7 @@ def test_an_integration_permission_is_scoped_to_its_method_and_path(operation: s
 
 
 def test_the_example_contract_needs_one_permission_per_operation_and_one_for_the_authorizer() -> None:
-    grants = invoke_grants(load(REPO / "config" / "dev-api.openapi.json"))
+    grants = invoke_grants(load(REPO / "config" / "dev-api.openapi.json"), "eu1")
     assert [(g.dev_function, g.source_suffix) for g in grants] == [
         ("payments-process-payment-dev", "/*/POST/payments"),
         ("payments-get-payment-dev", "/*/GET/payments/*"),
@@ -116,12 +116,14 @@ def test_the_example_contract_needs_one_permission_per_operation_and_one_for_the
 
 
 def test_rich_contract_permissions_are_unique_valid_and_cover_every_lambda() -> None:
-    grants = invoke_grants(load(FIXTURES / "rich-contract.json"))
+    grants = invoke_grants(load(FIXTURES / "rich-contract.json"), "eu1")
     merchants = [g for g in grants if g.dev_function == "portal-merchants-dev"]
     assert sorted(g.source_suffix for g in merchants) == ["/*/DELETE/merchants/*", "/*/GET/merchants/*", "/*/PUT/merchants/*"]
     authorizers = [g.dev_function for g in grants if g.source_suffix == AUTHORIZER_SOURCE_SUFFIX]
     assert authorizers == ["portal-request-authorizer-dev", "portal-token-authorizer-dev"]
     assert len({g.logical_name for g in grants}) == len(grants)
+    for grant in grants:  # logical names carry the production function, never the dev one
+        assert grant.logical_name.startswith(grant.dev_function.removesuffix("dev") + "production-eu1-"), grant.logical_name
     for function in {g.dev_function for g in grants}:
         ids = [g.statement_id for g in grants if g.dev_function == function]
         assert len(set(ids)) == len(ids)
@@ -135,19 +137,19 @@ def test_an_authorizer_shared_by_two_schemes_gets_one_permission() -> None:
     schemes["webhookToken"]["x-amazon-apigateway-authorizer"]["authorizerUri"] = schemes["merchantApiKey"][
         "x-amazon-apigateway-authorizer"
     ]["authorizerUri"]
-    authorizers = [g.dev_function for g in invoke_grants(doc) if g.source_suffix == AUTHORIZER_SOURCE_SUFFIX]
+    authorizers = [g.dev_function for g in invoke_grants(doc, "eu1") if g.source_suffix == AUTHORIZER_SOURCE_SUFFIX]
     assert authorizers == ["portal-request-authorizer-dev"]
 
 
 def test_paths_that_slug_alike_still_get_distinct_statement_ids() -> None:
     doc = load(REPO / "config" / "dev-api.openapi.json")
     doc["paths"]["/payments/paymentId"] = {"get": doc["paths"]["/payments/{paymentId}"]["get"]}
-    ids = [g.statement_id for g in invoke_grants(doc) if g.dev_function == "payments-get-payment-dev"]
+    ids = [g.statement_id for g in invoke_grants(doc, "eu1") if g.dev_function == "payments-get-payment-dev"]
     assert len(ids) == 2 and len(set(ids)) == 2
 
 
 def test_iam_contract_needs_no_authorizer_permission() -> None:
-    grants = invoke_grants(load(FIXTURES / "iam-apikey-contract.json"))
+    grants = invoke_grants(load(FIXTURES / "iam-apikey-contract.json"), "eu1")
     assert {g.dev_function for g in grants} == {"documents-export-dev", "documents-usage-dev"}
     assert all(g.source_suffix != AUTHORIZER_SOURCE_SUFFIX for g in grants)
 
@@ -245,14 +247,10 @@ def test_a_domain_needs_a_certificate_or_a_zone() -> None:
     assert "api.hostedZoneId" in str(caught.value) and "api.payments.example.com" in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    ("certificate", "zone", "requests", "alias"),
-    [(CERT, None, False, False), (None, "Z0123", True, True), (CERT, "Z0123", False, True)],
-)
-def test_domain_plan_variants(certificate: str | None, zone: str | None, requests: bool, alias: bool) -> None:
+@pytest.mark.parametrize(("certificate", "zone"), [(CERT, None), (None, "Z0123"), (CERT, "Z0123")])
+def test_domain_plan_variants(certificate: str | None, zone: str | None) -> None:
     plan = domain_plan(ApiSettings(certificate_arn=certificate, hosted_zone_id=zone))
     assert plan == DomainPlan("api.payments.example.com", certificate, zone)
-    assert (plan.requests_certificate, plan.creates_alias) == (requests, alias)
 
 
 def test_the_validation_record_is_the_one_acm_asks_for_the_domain() -> None:

@@ -41,3 +41,33 @@ def test_length_check_uses_the_aws_limit_for_the_type():
     assert reason is not None and "64 characters" in reason and "at most 63" in reason
     assert naming.check_length("f" * 65, "lambda_function") is not None
     assert naming.check_length("t" * 255, "dynamodb_table") is None
+
+
+def test_logical_name_joins_a_production_base_and_roles():
+    assert naming.logical_name("payments-transactions-production-eu1") == "payments-transactions-production-eu1"
+    assert naming.logical_name("payments-api", "access-logs") == "payments-api-access-logs"
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ("payments-process-payment-dev",),
+        ("payments-api", "dev"),
+        ("payments_receipts_dev", "logs"),
+        ("payments-dev-tools-production-eu1",),
+        ("ledger.development",),
+    ],
+)
+def test_logical_name_refuses_any_dev_token(parts):
+    with pytest.raises(ValueError, match="carries a dev token"):
+        naming.logical_name(*parts)
+
+
+@pytest.mark.parametrize("parts", [("",), ("payments-api", ""), ("payments api",), ("a::b",)])
+def test_logical_name_refuses_empty_spaced_or_urn_breaking_parts(parts):
+    with pytest.raises(ValueError, match="non-empty"):
+        naming.logical_name(*parts)
+
+
+def test_logical_name_keeps_words_that_merely_contain_dev():
+    assert naming.logical_name("payments-devices-production-eu1", "developer-logs") == "payments-devices-production-eu1-developer-logs"

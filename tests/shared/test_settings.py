@@ -1,14 +1,17 @@
 """Production settings: validated once, frozen, region-locked, clock-free."""
 
+import ast
 import dataclasses
 import datetime as dt
+import json
+import typing
 
 import pytest
 import yaml
 
 from payments_tools.harness import REPO_ROOT
 from shared.errors import ConfigError
-from shared.settings import load_settings, parse_settings, require_region
+from shared.settings import Settings, camel_case, defaults, load_settings, parse_settings, require_region
 
 
 def _raw(**changes):
@@ -60,8 +63,8 @@ def test_yaml_dates_are_accepted_as_iso_strings():
 
 def test_every_problem_is_reported_at_once_with_its_path():
     raw = _raw(environmentSuffix="EU-1", migrationDate="2026-13-45", logRetentionDays=31, surprise=True)
-    raw["api"] = {**raw["api"], "throttleBurstLimit": 10}
-    raw["alarms"] = {**raw["alarms"], "emails": ["not-an-email"]}
+    raw["api"] = {**raw.get("api", {}), "throttleBurstLimit": 10}
+    raw["alarms"] = {**raw.get("alarms", {}), "emails": ["not-an-email"]}
     with pytest.raises(ConfigError) as err:
         parse_settings(raw, REPO_ROOT)
     paths = err.value.paths
@@ -78,7 +81,7 @@ def test_missing_required_setting_is_named():
 
 def test_noncurrent_expiry_must_follow_transition():
     raw = _raw()
-    raw["storage"] = {**raw["storage"], "noncurrentTransitionDays": 60, "noncurrentExpirationDays": 30}
+    raw["storage"] = {**raw.get("storage", {}), "noncurrentTransitionDays": 60, "noncurrentExpirationDays": 30}
     with pytest.raises(ConfigError, match=r"storage\.noncurrentExpirationDays"):
         parse_settings(raw, REPO_ROOT)
 
@@ -104,3 +107,122 @@ def test_a_stack_file_is_read_as_the_layer_program_reads_its_config(tmp_path):
         "compute": {"runtime": "nodejs22.x"}, "logRetentionDays": 90, "environmentSuffix": "007",
     }
     assert stack_file_overrides(stack_dir, "staging") == {}
+
+
+def test_noncurrent_expiry_is_checked_against_the_default_transition():
+    raw = _raw(storage={"noncurrentExpirationDays": 30})  # the default transition is 30 days too
+    with pytest.raises(ConfigError, match=r"storage\.noncurrentExpirationDays"):
+        parse_settings(raw, REPO_ROOT)
+
+
+# --- each default lives in one place: the dataclass field -------------------------------------
+
+SCHEMA = REPO_ROOT / "shared" / "schemas" / "production.schema.json"
+NOT_CONFIGURED = {"repoRoot", "warnings"}  # found on disk / noticed by validation, never read from the file
+
+
+def _sections(cls: type, schema: dict, path: str = "") -> list[tuple[str, type | None, dict | None]]:
+    """(key path, dataclass or None, schema or None) for every settings section, matched by key."""
+    hints = typing.get_type_hints(cls)
+    fields = {camel_case(f.name): hints[f.name] for f in dataclasses.fields(cls)} if cls else {}
+    found = []
+    for key in sorted((set(fields) | set(schema.get("properties", {}))) - NOT_CONFIGURED):
+        hint, sub = fields.get(key), schema.get("properties", {}).get(key)
+        found.append((f"{path}{key}", hint, sub))
+        if dataclasses.is_dataclass(hint) and sub is not None:
+            found += _sections(hint, sub, f"{path}{key}.")
+    return found
+
+
+def test_every_schema_key_is_a_settings_field_and_back():
+    schema = json.loads(SCHEMA.read_text())
+    unmatched = [key for key, hint, sub in _sections(Settings, schema) if hint is None or sub is None]
+    assert not unmatched, f"keys in only one of the schema and the dataclasses: {unmatched}"
+
+
+def test_the_schema_declares_no_default():
+    def walk(node, path):
+        if isinstance(node, dict):
+            assert "default" not in node, f"{path}: defaults live on the dataclass fields in shared/settings.py"
+            for key, value in node.items():
+                walk(value, f"{path}.{key}")
+
+    walk(json.loads(SCHEMA.read_text()), "production.schema.json")
+
+
+def _as_file_value(default):
+    """A default as YAML would spell it: tuples are lists, read-only mappings plain dicts."""
+    if isinstance(default, tuple):
+        return list(default)
+    return dict(default) if isinstance(default, typing.Mapping) else default
+
+
+def _repeated_defaults(cls: type, raw: dict, path: str = "") -> list[str]:
+    hints, found = typing.get_type_hints(cls), []
+    known = defaults(cls)
+    for f in dataclasses.fields(cls):
+        key = camel_case(f.name)
+        if key not in raw:
+            continue
+        if dataclasses.is_dataclass(hints[f.name]):
+            found += _repeated_defaults(hints[f.name], raw[key], f"{path}{key}.")
+        elif key in known and _as_file_value(known[key]) == raw[key]:
+            found.append(f"{path}{key}")
+    return found
+
+
+def test_no_settings_file_repeats_a_default():
+    shared = yaml.safe_load((REPO_ROOT / "config" / "production.yaml").read_text())
+    assert not _repeated_defaults(Settings, shared), "config/production.yaml repeats the defaults in shared/settings.py"
+    for stack_file in sorted(REPO_ROOT.glob("stacks/*/Pulumi.prod.yaml")):
+        config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+        overrides = {key.split(":", 1)[1]: value for key, value in config.items()}
+        assert not _repeated_defaults(Settings, overrides), f"{stack_file} repeats a default"
+
+
+def test_the_repeated_default_check_finds_a_repeat():
+    assert _repeated_defaults(Settings, {"logRetentionDays": 30, "storage": {"glacierTransitionDays": 90, "forceDestroy": False}}) == [
+        "logRetentionDays",
+        "storage.glacierTransitionDays",
+    ]
+    assert _repeated_defaults(Settings, {"compute": {"environment": {"LOG_LEVEL": "info"}}}) == ["compute.environment"]
+    assert _repeated_defaults(Settings, {"alarms": {"emails": []}, "allowedAccountIds": []}) == ["allowedAccountIds", "alarms.emails"]
+
+
+def test_settings_code_writes_no_default_a_second_time():
+    """`raw.get(key, default)` beside a dataclass default is the duplicate this module once had."""
+    tree = ast.parse((REPO_ROOT / "shared" / "settings.py").read_text())
+    calls = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and len(node.args) > 1
+    ]
+    assert not calls, f"shared/settings.py lines {calls} spell a default outside its dataclass field"
+
+
+def test_an_absent_setting_takes_its_dataclass_default():
+    minimal = {"region": "eu-west-1", "environmentSuffix": "eu1", "migrationDate": "2026-12-01"}
+    settings = parse_settings({**minimal, "inventoryFile": "config/dev-environment.json"}, REPO_ROOT)
+    assert settings.log_retention_days == 30
+    assert settings.storage.glacier_transition_days == 90
+    assert settings.compute.environment == {"LOG_LEVEL": "info"}
+    assert settings.api.hosted_zone_id is None and settings.compute.reserved_concurrency == {}
+
+
+def test_settings_read_every_section_generically():
+    settings = parse_settings(
+        _raw(alarms={"emails": ["a@example.com"], "api4xxRate": 0.2}, stackReferences={"stacks": {"foundation": "shared"}}), REPO_ROOT
+    )
+    assert settings.alarms.emails == ("a@example.com",) and settings.alarms.api_4xx_rate == 0.2
+    assert settings.alarms.api_5xx_rate == 0.01  # a sibling keeps its default
+    assert settings.stack_references.stacks == {"foundation": "shared"}
+    with pytest.raises(TypeError):
+        settings.stack_references.stacks["data"] = "x"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("field", "key"),
+    [("min_memory_mb", "minMemoryMb"), ("api_4xx_rate", "api4xxRate"), ("api_latency_p99_ms", "apiLatencyP99Ms"), ("region", "region")],
+)
+def test_a_field_is_read_from_its_camel_case_key(field, key):
+    assert camel_case(field) == key

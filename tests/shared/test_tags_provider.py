@@ -10,7 +10,7 @@ from payments_tools.mocks import PlanMocks
 from payments_tools.plan import run_program
 from shared.errors import ConfigError
 from shared.provider import account_guard
-from shared.tags import merge_tags, production_tags
+from shared.tags import production_tags
 
 DEV_ACCOUNT = "123456789012"
 """The example inventory's dev account."""
@@ -23,12 +23,6 @@ def test_production_tags_carry_environment_origin_and_the_fixed_date():
         "MigrationDate": "2026-12-01",
         "ManagedBy": "pulumi",
     }
-
-
-def test_tags_merge_in_fixed_order_name_common_then_resource():
-    merged = merge_tags("n", {"Environment": "production", "Team": "a"}, {"Team": "b"})
-    assert list(merged) == ["Name", "Environment", "Team"]
-    assert merged["Team"] == "b"
 
 
 def _start_layer(tmp_path, config, mocks):

@@ -219,4 +219,9 @@ class PlanMocks(pulumi.runtime.Mocks):
             return {"name": REGION, "region": REGION, "id": REGION, "endpoint": f"ec2.{REGION}.amazonaws.com"}, []
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if args.token == "aws:kms/getKey:getKey":
+            key_ref = str(args.args.get("keyId", ""))
+            key_id = f"{_fake_id(key_ref, length=8)}-0000-4000-8000-{_fake_id('key', key_ref, length=12)}"
+            arn = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{key_id}"
+            return {"id": key_id, "arn": arn, "keyId": key_ref, "enabled": True, "keyState": "Enabled"}, []
         raise NotImplementedError(f"the offline plan does not emulate the invoke {args.token}")

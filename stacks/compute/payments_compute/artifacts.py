@@ -24,8 +24,6 @@ class FunctionArtifactsArgs:
     """The data key; every package is stored SSE-KMS with it."""
     build_dir: Path
     """Where zips are written before upload (`build/artifacts` under the repository root)."""
-    provider: aws.Provider
-    """The production provider (eu-west-1, default tags)."""
 
 
 class FunctionArtifacts(pulumi.ComponentResource):
@@ -39,14 +37,12 @@ class FunctionArtifacts(pulumi.ComponentResource):
 
     artifacts: dict[str, Artifact]
     """Built package per dev function name."""
-    objects: dict[str, aws.s3.BucketObjectv2]
-    """The uploaded object per dev function name (shared between functions with equal packages)."""
     uploads: dict[str, aws.s3.BucketObjectv2]
     """The uploaded object per package SHA-256: what code signing signs, once per distinct package."""
     keys: pulumi.Output[dict[str, str]]
     """S3 key per dev function name."""
 
-    def __init__(self, name: str, args: FunctionArtifactsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: FunctionArtifactsArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:compute:Artifacts", name, None, opts)
         by_folder = {path: build_artifact(path, args.build_dir) for path in sorted(set(args.code_paths.values()))}
         self.artifacts = {dev: by_folder[path] for dev, path in args.code_paths.items()}
@@ -64,9 +60,8 @@ class FunctionArtifacts(pulumi.ComponentResource):
                 kms_key_id=args.kms_key_arn,
                 # The object's ETag is not an MD5 under SSE-KMS; this hash is what tells Pulumi the content changed.
                 source_hash=artifact.sha256,
-                opts=pulumi.ResourceOptions(provider=args.provider, parent=self),
+                opts=pulumi.ResourceOptions(parent=self),
             )
         self.uploads = uploads
-        self.objects = {dev: uploads[artifact.sha256] for dev, artifact in self.artifacts.items()}
         self.keys = pulumi.Output.from_input({dev: artifact.key for dev, artifact in self.artifacts.items()})
         self.register_outputs({"keys": self.keys})

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from payments_compute.packaging import Artifact
 from payments_compute.rules import FunctionSpec
 from payments_compute.signing import signed_location
 from shared.logs import encrypted_log_group
@@ -30,16 +29,10 @@ class PaymentFunctionArgs:
     """CMK encrypting the log group."""
     log_retention_days: int
     """Days the log group keeps events."""
-    artifact: Artifact
-    """The built package the function runs."""
-    artifact_object: aws.s3.BucketObjectv2
-    """The uploaded (unsigned) package."""
     signing_job: aws.signer.SigningJob
-    """The job that signed `artifact_object`; the function deploys the signed object it wrote."""
+    """The job that signed the function's uploaded package; the function deploys the signed object it wrote."""
     code_signing_config_arn: pulumi.Input[str]
     """The enforcing code-signing config: Lambda refuses code not signed by our profile."""
-    provider: aws.Provider
-    """The production provider (eu-west-1, default tags)."""
 
 
 class PaymentFunction(pulumi.ComponentResource):
@@ -50,7 +43,7 @@ class PaymentFunction(pulumi.ComponentResource):
     retention and the later CreateLogGroup would fail.
     """
 
-    def __init__(self, name: str, args: PaymentFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: PaymentFunctionArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:compute:Function", name, None, opts)
         spec = args.spec
         signed_bucket, signed_key = signed_location(args.signing_job)
@@ -59,7 +52,7 @@ class PaymentFunction(pulumi.ComponentResource):
             name=spec.log_group_name,
             kms_key_arn=args.logs_key_arn,
             retention_days=args.log_retention_days,
-            opts=pulumi.ResourceOptions(provider=args.provider, parent=self),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.function = aws.lambda_.Function(
             name,
@@ -80,7 +73,7 @@ class PaymentFunction(pulumi.ComponentResource):
             kms_key_arn=args.data_key_arn,
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=self.log_group.name),
-            opts=pulumi.ResourceOptions(provider=args.provider, parent=self, depends_on=[self.log_group, args.signing_job]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, args.signing_job]),
         )
         self.function_name = self.function.name
         self.arn = self.function.arn

@@ -6,7 +6,7 @@ writes the signed zip under `signed/<sha256>/`. A code-signing config trusting o
 profile, with `untrusted_artifact_on_deployment = Enforce`, is attached to every function,
 and every function deploys the signed object.
 
-Signing depends only on the uploaded object (`FunctionArtifacts.objects`), never on how the
+Signing depends only on the uploaded object (`FunctionArtifacts.uploads`), never on how the
 zip was built: a job's logical name is the package's content hash, so an unchanged package
 is never re-signed, and a changed one is signed once, as a new job, before any function
 moves to it.
@@ -77,7 +77,7 @@ class CodeSigning(pulumi.ComponentResource):
     signed: dict[str, aws.signer.SigningJob]
     """The signing job per package hash; its `signed_objects` is what a function deploys."""
 
-    def __init__(self, name: str, args: CodeSigningArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: CodeSigningArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:compute:CodeSigning", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.profile = aws.signer.SigningProfile(

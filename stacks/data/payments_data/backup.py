@@ -81,10 +81,10 @@ class TableBackups(pulumi.ComponentResource):
     plan_arn: pulumi.Output[str]
 
     def __init__(
-        self, logical_name: str, args: TableBackupsArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None
+        self, logical_name: str, args: TableBackupsArgs, opts: pulumi.ResourceOptions
     ) -> None:
         super().__init__("payments:data:Backups", logical_name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         vault = aws.backup.Vault(
             f"{logical_name}-vault", name=args.names.vault, kms_key_arn=args.kms_key_arn, force_destroy=args.force_destroy, opts=child
         )

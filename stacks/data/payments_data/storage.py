@@ -175,10 +175,10 @@ class SecureBucket(pulumi.ComponentResource):
     arn: pulumi.Output[str]
 
     def __init__(
-        self, logical_name: str, args: SecureBucketArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None
+        self, logical_name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions
     ) -> None:
         super().__init__("payments:data:Bucket", logical_name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(logical_name, bucket=args.name, force_destroy=args.storage.force_destroy, opts=child)
         versioning = aws.s3.BucketVersioning(
             f"{logical_name}-versioning",

@@ -83,13 +83,13 @@ class MirroredTable(pulumi.ComponentResource):
     """The stream's ARN, or None when the dev table has no stream."""
 
     def __init__(
-        self, logical_name: str, args: MirroredTableArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None
+        self, logical_name: str, args: MirroredTableArgs, opts: pulumi.ResourceOptions
     ) -> None:
         super().__init__("payments:data:Table", logical_name, None, opts)
         table = aws.dynamodb.Table(
             logical_name,
             args=table_args(args.table, args.name, args.kms_key_arn),
-            opts=pulumi.ResourceOptions(provider=provider, parent=self),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.name = table.name
         self.arn = table.arn

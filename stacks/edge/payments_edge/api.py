@@ -111,9 +111,9 @@ class PaymentsApi(pulumi.ComponentResource):
     execution_log_group: aws.cloudwatch.LogGroup
     document_hash: pulumi.Output[str]
 
-    def __init__(self, name: str, args: PaymentsApiArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: PaymentsApiArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:edge:PaymentsApi", name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
 
         contract = args.function_invoke_arns.apply(
             lambda arns: contract_body(args.dev_document, arns, api_name=args.api_name, region=args.region)

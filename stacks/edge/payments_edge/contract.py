@@ -206,7 +206,3 @@ def document_hash(doc: Mapping[str, Any]) -> str:
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-
-def authorizer_function_names(doc: Mapping[str, Any]) -> dict[str, str]:
-    """Security scheme name → dev function name of each Lambda authorizer (for invoke permissions)."""
-    return authorizer_targets(doc)

@@ -32,14 +32,6 @@ class DomainPlan:
     hosted_zone_id: str | None
     """The zone holding the validation record (when requesting) and the alias record."""
 
-    @property
-    def requests_certificate(self) -> bool:
-        return self.certificate_arn is None
-
-    @property
-    def creates_alias(self) -> bool:
-        return self.hosted_zone_id is not None
-
 
 def domain_plan(api: ApiSettings) -> DomainPlan:
     """The custom domain's plan, or a ConfigError when neither a certificate nor a zone is configured."""
@@ -91,9 +83,9 @@ class CustomDomain(pulumi.ComponentResource):
     domain: aws.apigateway.DomainName
     certificate_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: CustomDomainArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: CustomDomainArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:edge:CustomDomain", name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         plan = args.plan
 
         if plan.certificate_arn is not None:

@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from payments_edge.upstream import EdgeUpstream
+from shared.naming import logical_name, production_name
 from shared.openapi import authorizer_targets, integration_targets
 
 APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
@@ -33,7 +34,7 @@ class InvokeGrant:
     """One Lambda permission the API needs."""
 
     logical_name: str
-    """Pulumi logical name, unique in the stack."""
+    """Pulumi logical name, unique in the stack: the production function's name and the statement id."""
     dev_function: str
     """The dev function whose production twin the permission is attached to."""
     statement_id: str
@@ -68,16 +69,23 @@ def _statement_id(prefix: str, key: str) -> str:
     return f"{prefix}-{_slug(key)[:room].rstrip('-')}-{digest}"
 
 
-def invoke_grants(doc: Mapping[str, Any]) -> list[InvokeGrant]:
-    """Every permission the contract needs: one per Lambda-integrated operation, one per authorizer function."""
-    grants: list[InvokeGrant] = []
-    for op_key, function in integration_targets(doc).items():
-        statement_id = _statement_id("apigateway", op_key)
-        grants.append(InvokeGrant(f"{function}-{statement_id}", function, statement_id, integration_source_suffix(op_key)))
+def invoke_grants(doc: Mapping[str, Any], suffix: str) -> list[InvokeGrant]:
+    """Every permission the contract needs: one per Lambda-integrated operation, one per authorizer function.
+
+    `suffix` is the environment suffix: logical names carry the production function name, never the dev one.
+    """
+
+    def grant(function: str, statement_id: str, source_suffix: str) -> InvokeGrant:
+        name = logical_name(production_name(function, suffix), statement_id)
+        return InvokeGrant(name, function, statement_id, source_suffix)
+
+    grants = [
+        grant(function, _statement_id("apigateway", op_key), integration_source_suffix(op_key))
+        for op_key, function in integration_targets(doc).items()
+    ]
     # Several schemes may share one authorizer function; it needs one permission.
     for function in dict.fromkeys(authorizer_targets(doc).values()):
-        statement_id = "apigateway-authorizers"
-        grants.append(InvokeGrant(f"{function}-{statement_id}", function, statement_id, AUTHORIZER_SOURCE_SUFFIX))
+        grants.append(grant(function, "apigateway-authorizers", AUTHORIZER_SOURCE_SUFFIX))
     return grants
 
 
@@ -91,6 +99,8 @@ class InvokePermissionsArgs:
     """The REST API's execution ARN (`arn:aws:execute-api:<region>:<account>:<apiId>`)."""
     upstream: EdgeUpstream
     """Where the production function ARNs come from."""
+    suffix: str
+    """The environment suffix, for the permissions' logical names."""
 
 
 class InvokePermissions(pulumi.ComponentResource):
@@ -98,9 +108,9 @@ class InvokePermissions(pulumi.ComponentResource):
 
     permissions: list[aws.lambda_.Permission]
 
-    def __init__(self, name: str, args: InvokePermissionsArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: InvokePermissionsArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:edge:InvokePermissions", name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         self.permissions = [
             aws.lambda_.Permission(
                 grant.logical_name,
@@ -111,6 +121,6 @@ class InvokePermissions(pulumi.ComponentResource):
                 source_arn=pulumi.Output.concat(args.execution_arn, grant.source_suffix),
                 opts=child,
             )
-            for grant in invoke_grants(args.dev_document)
+            for grant in invoke_grants(args.dev_document, args.suffix)
         ]
         self.register_outputs({"count": len(self.permissions)})

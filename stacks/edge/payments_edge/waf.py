@@ -170,9 +170,9 @@ class WebAcl(pulumi.ComponentResource):
     acl: aws.wafv2.WebAcl
     log_group: aws.cloudwatch.LogGroup
 
-    def __init__(self, name: str, args: WebAclArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: WebAclArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:edge:WebAcl", name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
 
         self.acl = aws.wafv2.WebAcl(
             f"{name}-acl",

@@ -30,8 +30,7 @@ class EncryptionKey(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:foundation:EncryptionKey", name, None, opts)
-        # The provider is passed on explicitly: the production provider pins the region and tags.
-        child = pulumi.ResourceOptions(provider=opts.provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         key = aws.kms.Key(
             name,
             description=args.description,

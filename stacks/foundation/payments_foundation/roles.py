@@ -42,7 +42,7 @@ class ServiceRole(pulumi.ComponentResource):
         super().__init__("payments:foundation:ServiceRole", name, None, opts)
         if len(args.role_name) > 64:
             raise ValueError(f"role name {args.role_name!r} is {len(args.role_name)} characters; IAM allows at most 64")
-        child = pulumi.ResourceOptions(provider=opts.provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             name,
             name=args.role_name,

@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from shared.errors import raise_if_any
-from shared.naming import check_length, derived_name
+from shared.naming import check_length, derived_name, logical_name
 from shared.settings import AlarmSettings
 
 GREATER_THAN = "GreaterThanThreshold"
@@ -296,11 +296,12 @@ class Alarms(pulumi.ComponentResource):
     arns: pulumi.Output[dict[str, str]]
     """{alarm name: alarm ARN}."""
 
-    def __init__(self, name: str, args: AlarmsArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:observability:Alarms", name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         self.alarms = {
-            spec.name: aws.cloudwatch.MetricAlarm(spec.name, opts=child, **metric_alarm_args(spec, args.topic_arn)) for spec in args.specs
+            spec.name: aws.cloudwatch.MetricAlarm(logical_name(spec.name), opts=child, **metric_alarm_args(spec, args.topic_arn))
+            for spec in args.specs
         }
         self.arns = pulumi.Output.all(**{name: alarm.arn for name, alarm in self.alarms.items()})
         self.register_outputs({"arns": self.arns})

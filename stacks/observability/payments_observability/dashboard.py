@@ -189,7 +189,7 @@ class ServiceDashboard(pulumi.ComponentResource):
     url: pulumi.Output[str]
     """Console link to the dashboard."""
 
-    def __init__(self, name: str, args: ServiceDashboardArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: ServiceDashboardArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:observability:Dashboard", name, None, opts)
         names = pulumi.Output.all(
             api_name=args.api_name,
@@ -206,7 +206,7 @@ class ServiceDashboard(pulumi.ComponentResource):
             name,
             dashboard_name=args.name,
             dashboard_body=names.apply(lambda n: build_dashboard(n, args.region, args.period)),
-            opts=pulumi.ResourceOptions(provider=provider, parent=self),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.dashboard_name = self.dashboard.dashboard_name
         self.url = dashboard_url(args.region, self.dashboard.dashboard_name)

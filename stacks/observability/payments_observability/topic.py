@@ -87,9 +87,9 @@ class AlarmTopic(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     """The topic's ARN, which every alarm notifies."""
 
-    def __init__(self, name: str, args: AlarmTopicArgs, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: AlarmTopicArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:observability:AlarmTopic", name, None, opts)
-        child = pulumi.ResourceOptions(provider=provider, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(name, name=args.name, kms_master_key_id=args.kms_key_arn, opts=child)
         self.arn = self.topic.arn
         policy = pulumi.Output.json_dumps(self.topic.arn.apply(topic_policy_for))
