@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.settings import LAYERS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 FIRST_PARTY: dict[str, Path] = {
@@ -24,11 +26,11 @@ FIRST_PARTY: dict[str, Path] = {
     "payments_tools": ROOT / "tools" / "payments_tools",
     "payments_policy": ROOT / "policy" / "payments_policy",
     "payments_ci_access": ROOT / "bootstrap" / "ci-access" / "payments_ci_access",
-    **{f"payments_{layer}": ROOT / "stacks" / layer / f"payments_{layer}" for layer in ("foundation", "data", "compute", "edge", "observability")},
+    **{f"payments_{layer}": ROOT / "stacks" / layer / f"payments_{layer}" for layer in LAYERS},
 }
 
 DEPLOY_ENTRY_POINTS: tuple[Path, ...] = (
-    *(ROOT / "stacks" / layer / "__main__.py" for layer in ("foundation", "data", "compute", "edge", "observability")),
+    *(ROOT / "stacks" / layer / "__main__.py" for layer in LAYERS),
     ROOT / "policy" / "__main__.py",
     ROOT / "bootstrap" / "ci-access" / "__main__.py",
     # The tools the deploy targets run after `setup-deploy` (see the Makefile).
