@@ -20,6 +20,8 @@ export PYTHONPYCACHEPREFIX := $(CURDIR)/.pycache
 STACK ?= prod
 LAYERS := foundation data compute edge observability
 REVERSED := observability edge compute data foundation
+SMOKE ?= 1
+GRACE_HOURS ?= 24
 
 # State lives in a local file backend inside the repository unless PULUMI_BACKEND_URL says
 # otherwise; no Pulumi Cloud account is needed. The passphrase comes from the environment.
@@ -35,11 +37,12 @@ CONFIRM = YES="$(YES)" $(PY) -m payments_tools.confirm
 # missing stack would otherwise be offered for creation); stacks come from `make init-stacks`.
 STACK_EXISTS = pulumi stack select $(STACK) --non-interactive >/dev/null \
   || { echo "stacks/$*: no stack '$(STACK)'; create the stacks once with make init-stacks (or fix STACK=)"; exit 1; }
-# What deploy-all runs after the checks, in order; a step is any target (e.g. a smoke test after edge).
-DEPLOY_ALL_STEPS := $(addprefix pulumi-up-,$(LAYERS))
+# What deploy-all runs after the checks, in order; a step is any target: `smoke` follows edge unless SMOKE=0.
+DEPLOY_ALL_STEPS := $(foreach layer,$(LAYERS),pulumi-up-$(layer) $(if $(and $(filter edge,$(layer)),$(filter-out 0,$(SMOKE))),smoke))
 
 .PHONY: help setup setup-deploy lock measure node-runtime build-handlers test test-python test-node lint plan validate-dev export-dev-inventory report bench \
         preflight init-stacks deploy-checks bootstrap bootstrap-access deploy-all destroy-all check-cli \
+        merchant-add merchant-list merchant-rotate-key merchant-suspend local-api smoke \
         $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) \
         $(addprefix pulumi-up-,$(LAYERS)) $(addprefix pulumi-destroy-,$(LAYERS))
 
@@ -123,6 +126,27 @@ bench: setup ## print plan time per layer, the plan against its import floor, zi
 measure: ## fresh-clone figures of the committed tree: make setup, make test, make plan against its import floor
 	tools/measure.sh
 
+merchant-add: $(VENV)/.deploy-installed ## onboard a merchant, print its API key once (NAME=…; MERCHANT_ARGS=--plan or --table T --endpoint-url U)
+	@[ -n "$(NAME)" ] || { echo "usage: make merchant-add NAME='Acme Ltd'"; exit 2; }
+	$(PY) -m payments_tools.merchants --stack $(STACK) $(MERCHANT_ARGS) add --name "$(NAME)"
+
+merchant-list: $(VENV)/.deploy-installed ## list merchants, their key prefixes and rotated keys
+	$(PY) -m payments_tools.merchants --stack $(STACK) $(MERCHANT_ARGS) list
+
+merchant-rotate-key: $(VENV)/.deploy-installed ## new API key for merchant ID=…; the old one works GRACE_HOURS (24) more
+	@[ -n "$(ID)" ] || { echo "usage: make merchant-rotate-key ID=m_… [GRACE_HOURS=24]"; exit 2; }
+	$(PY) -m payments_tools.merchants --stack $(STACK) $(MERCHANT_ARGS) rotate-key --id "$(ID)" --grace-hours "$(GRACE_HOURS)"
+
+merchant-suspend: $(VENV)/.deploy-installed ## refuse merchant ID=…'s keys (within the authorizer cache TTL)
+	@[ -n "$(ID)" ] || { echo "usage: make merchant-suspend ID=m_…"; exit 2; }
+	$(PY) -m payments_tools.merchants --stack $(STACK) $(MERCHANT_ARGS) suspend --id "$(ID)"
+
+local-api: setup ## serve the production API contract on 127.0.0.1:8080 against moto (LOCAL_API_ARGS=--port N)
+	$(PY) -m payments_tools.local_api $(LOCAL_API_ARGS)
+
+smoke: $(VENV)/.deploy-installed ## smoke-test the deployed API through its custom domain with a synthetic merchant (SMOKE_ARGS)
+	$(PY) -m payments_tools.smoke --stack $(STACK) $(SMOKE_ARGS)
+
 # --- once per account, administrator credentials: shared state and CI access -----------------
 
 bootstrap: $(VENV)/.deploy-installed ## once per account: create or verify the state bucket and secrets key; prints PULUMI_BACKEND_URL and PULUMI_SECRETS_PROVIDER (BOOTSTRAP_ARGS=--repair)
@@ -179,7 +203,7 @@ $(addprefix preview-,$(LAYERS)): preview-%: deploy-checks ## preview one layer's
 $(addprefix up-,$(LAYERS)): up-%: deploy-checks ## deploy one layer: preview, confirm on a terminal (YES=1 without one), up
 	@$(MAKE) --no-print-directory pulumi-up-$*
 
-deploy-all: deploy-checks ## deploy foundation → data → compute → edge → observability, each previewed and confirmed; stops at the first failure
+deploy-all: deploy-checks ## deploy foundation → … → observability, each previewed and confirmed, `smoke` after edge (SMOKE=0: not); stops at the first failure
 	for step in $(DEPLOY_ALL_STEPS); do $(MAKE) --no-print-directory $$step; done
 
 $(addprefix destroy-,$(LAYERS)): destroy-%: check-cli ## destroy one layer (downstream layers first!): type its stack name, or YES=1

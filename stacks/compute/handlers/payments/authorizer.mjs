@@ -1,7 +1,8 @@
 // API Gateway REQUEST authorizer. Identity source: the `Authorization` header, `Bearer <apiKey>`
 // (scheme in any case).
 // The key is hashed (SHA-256, hex) and looked up on MERCHANTS_TABLE's `byApiKeyHash` index; only
-// a merchant whose `status` is `active` is allowed. The key itself is never logged or stored.
+// a merchant whose `status` is `active` is allowed, with its current key or a rotated one still in
+// its grace period (lib/api-keys.mjs). The key itself is never logged or stored.
 //
 // API Gateway caches the result per identity source across all methods, so an Allow covers the
 // whole API (`<api>/<stage>/*/*`), not only the method of the first request. Outcomes:
@@ -13,6 +14,7 @@
 
 import { createHash } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { keyHolder } from './lib/api-keys.mjs';
 import { ddb } from './lib/dynamodb.mjs';
 import { getHeader, requestIdOf, requireEnv } from './lib/http.mjs';
 import { createLogger } from './lib/log.mjs';
@@ -90,9 +92,9 @@ async function authorize(event, log) {
     else log.info('unknown api key; denying');
     return policy('anonymous', 'Deny', resource);
   }
-  const { merchantId, status } = Items[0];
-  if (status !== 'active') {
-    log.info('merchant not active; denying', { merchantId, status });
+  const { merchantId, allowed, reason } = await keyHolder(requireEnv('MERCHANTS_TABLE'), Items[0].merchantId, apiKeyHash);
+  if (!allowed) {
+    log.info('key or merchant not active; denying', { merchantId, reason });
     return policy(merchantId, 'Deny', resource);
   }
   log.info('merchant authorized', { merchantId });

@@ -10,7 +10,8 @@ import { HttpError, requireEnv } from './http.mjs';
 const PAYMENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export const newPaymentId = () => `pay_${randomUUID().replace(/-/g, '')}`;
-export const newRefundId = () => `ref_${randomUUID().replace(/-/g, '')}`; // the contract's `^ref_...`
+// `ref_`: the contract's Refund.refundId pattern (`^ref_[A-Za-z0-9]{8,64}$`).
+export const newRefundId = () => `ref_${randomUUID().replace(/-/g, '')}`;
 
 /** Refunds are their own items in the same table, keyed so no payment id can ever address one. */
 export const REFUND_RECORD_TYPE = 'refund';
