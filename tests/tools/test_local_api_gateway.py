@@ -136,7 +136,8 @@ def test_a_worker_that_timed_out_is_replaced_and_its_count_kept():
         with pytest.raises(TimeoutError):
             worker.invoke({"methodArn": "x"}, timeout_ms=1)  # the module is still loading
         first = worker.process
-        answer = worker.invoke({"methodArn": "arn:aws:execute-api:eu-west-1:123456789012:abc123def4/b/GET/x", "headers": {}}, timeout_ms=20_000)
+        method_arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123def4/b/GET/x"
+        answer = worker.invoke({"methodArn": method_arn, "headers": {}}, timeout_ms=20_000)
         assert answer["error"]["errorMessage"] == "Unauthorized"
         assert worker.process is not first and first.poll() is not None
         assert worker.invocations() >= 1
