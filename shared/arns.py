@@ -104,4 +104,3 @@ class Arns:
     def any_alarm(self) -> str:
         """Every CloudWatch alarm of the account in this region."""
         return self._regional("cloudwatch", "alarm:*")
-

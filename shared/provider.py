@@ -45,4 +45,3 @@ def production_provider(settings: Settings, *, dev_account_id: str) -> aws.Provi
         allowed_account_ids=guard.get("allowed_account_ids"),
         forbidden_account_ids=guard.get("forbidden_account_ids"),
     )
-

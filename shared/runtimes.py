@@ -52,19 +52,21 @@ def _runtime(identifier: str, *dates: str) -> NodeRuntime:
     return NodeRuntime(identifier, deprecation, block_create, block_update)
 
 
-NODE_RUNTIMES: Mapping[str, NodeRuntime] = MappingProxyType({
-    r.identifier: r
-    for r in (
-        _runtime("nodejs10.x", "2021-07-30", "2021-07-30", "2022-02-14"),
-        _runtime("nodejs12.x", "2023-03-31", "2023-03-31", "2023-04-30"),
-        _runtime("nodejs14.x", "2023-12-04", "2024-01-09", "2027-03-03"),
-        _runtime("nodejs16.x", "2024-06-12", "2027-02-01", "2027-03-03"),
-        _runtime("nodejs18.x", "2025-09-01", "2027-02-01", "2027-03-03"),
-        _runtime("nodejs20.x", "2026-04-30", "2027-02-01", "2027-03-03"),
-        _runtime("nodejs22.x", "2027-04-30", "2027-06-01", "2027-07-01"),
-        _runtime("nodejs24.x", "2028-04-30", "2028-06-01", "2028-07-01"),
-    )
-})
+NODE_RUNTIMES: Mapping[str, NodeRuntime] = MappingProxyType(
+    {
+        r.identifier: r
+        for r in (
+            _runtime("nodejs10.x", "2021-07-30", "2021-07-30", "2022-02-14"),
+            _runtime("nodejs12.x", "2023-03-31", "2023-03-31", "2023-04-30"),
+            _runtime("nodejs14.x", "2023-12-04", "2024-01-09", "2027-03-03"),
+            _runtime("nodejs16.x", "2024-06-12", "2027-02-01", "2027-03-03"),
+            _runtime("nodejs18.x", "2025-09-01", "2027-02-01", "2027-03-03"),
+            _runtime("nodejs20.x", "2026-04-30", "2027-02-01", "2027-03-03"),
+            _runtime("nodejs22.x", "2027-04-30", "2027-06-01", "2027-07-01"),
+            _runtime("nodejs24.x", "2028-04-30", "2028-06-01", "2028-07-01"),
+        )
+    }
+)
 """Every Node.js runtime Lambda has offered since nodejs10.x, by identifier."""
 
 

@@ -19,4 +19,3 @@ def production_tags(migration_date: dt.date) -> dict[str, str]:
         "MigrationDate": migration_date.isoformat(),
         "ManagedBy": "pulumi",
     }
-

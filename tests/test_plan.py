@@ -60,8 +60,11 @@ def test_no_resource_carries_a_dev_name(plans):
     assert named
     assert not [n for n in named if n[1] in dev_names]
     # Signer profile names allow only letters, digits and underscores: the naming rule with `_` for `-`.
-    assert all("production-eu1" in name.replace("_", "-") or "/" in name or name.startswith("aws-waf-logs")
-               for _, name in named if isinstance(name, str))
+    assert all(
+        "production-eu1" in name.replace("_", "-") or "/" in name or name.startswith("aws-waf-logs")
+        for _, name in named
+        if isinstance(name, str)
+    )
 
 
 def test_summary_lists_every_resource(plans):
@@ -93,7 +96,7 @@ def test_every_layer_shows_the_provider_account_guard(plans):
         providers = [r for r in plan.resources if r["type"] == "pulumi:providers:aws"]
         assert len(providers) == 1, layer
         assert json.loads(providers[0]["inputs"]["forbiddenAccountIds"]) == ["123456789012"], layer
-        assert "forbiddenAccountIds=[\"123456789012\"]" in summarise(plan), layer
+        assert 'forbiddenAccountIds=["123456789012"]' in summarise(plan), layer
 
 
 def test_the_example_plan_passes_every_policy_of_the_pack(plans):

@@ -41,8 +41,16 @@ def test_every_documented_target_is_listed_by_make_help() -> None:
 
 
 def test_the_runbook_covers_set_up_preflight_deploy_verify_rollback_and_destroy() -> None:
-    runbook = README[README.index("## Deploy for real"):README.index("## Make targets")]
-    for heading in ("What the deploying machine needs", "First-time set-up", "Preflight", "Deploy", "Verify", "Roll back one layer",
-                    "After cutover", "Destroy"):
+    runbook = README[README.index("## Deploy for real") : README.index("## Make targets")]
+    for heading in (
+        "What the deploying machine needs",
+        "First-time set-up",
+        "Preflight",
+        "Deploy",
+        "Verify",
+        "Roll back one layer",
+        "After cutover",
+        "Destroy",
+    ):
         assert re.search(rf"^### \d\. {heading}", runbook, re.MULTILINE), heading
     assert "checkDevResources: false" in runbook and "PULUMI_SECRETS_PROVIDER" in runbook and "YES=1" in runbook

@@ -53,12 +53,29 @@ STAGE = "aws:apigateway/stage:Stage"
 WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 AWS_PROVIDER = "pulumi:providers:aws"
 
-TAGGABLE: frozenset[str] = frozenset({
-    BUCKET, TABLE, FUNCTION, LOG_GROUP, TOPIC, BACKUP_VAULT, KMS_KEY, STAGE, CODE_SIGNING_CONFIG,
-    "aws:iam/role:Role", "aws:backup/plan:Plan", "aws:apigateway/restApi:RestApi", "aws:wafv2/webAcl:WebAcl",
-    "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard", "aws:acm/certificate:Certificate",
-    "aws:apigateway/domainName:DomainName", "aws:signer/signingProfile:SigningProfile", BUCKET_OBJECT,
-})
+TAGGABLE: frozenset[str] = frozenset(
+    {
+        BUCKET,
+        TABLE,
+        FUNCTION,
+        LOG_GROUP,
+        TOPIC,
+        BACKUP_VAULT,
+        KMS_KEY,
+        STAGE,
+        CODE_SIGNING_CONFIG,
+        "aws:iam/role:Role",
+        "aws:backup/plan:Plan",
+        "aws:apigateway/restApi:RestApi",
+        "aws:wafv2/webAcl:WebAcl",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:cloudwatch/dashboard:Dashboard",
+        "aws:acm/certificate:Certificate",
+        "aws:apigateway/domainName:DomainName",
+        "aws:signer/signingProfile:SigningProfile",
+        BUCKET_OBJECT,
+    }
+)
 """Resource types of this project that carry tags (those whose pulumi-aws schema has `tags`)."""
 
 
@@ -142,6 +159,7 @@ def _is_customer_key(key: Any) -> bool:
 
 
 # --- per-resource checks -----------------------------------------------------------------------
+
 
 def check_cmk(typ: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None = None) -> list[str]:
     """Everything that can be encrypted is, with a customer-managed KMS key."""
@@ -292,6 +310,7 @@ def check_code_signing_settings(typ: str, props: Mapping[str, Any], provider: Ma
 
 # --- stack checks --------------------------------------------------------------------------------
 
+
 def _of(resources: Iterable[Resource], typ: str) -> list[Resource]:
     return [r for r in resources if r.type == typ]
 
@@ -331,7 +350,8 @@ def check_access_trail(resources: Sequence[Resource]) -> list[tuple[Resource, st
     logged = [b for b in _of(resources, BUCKET) if any(lg.refers_to("bucket", b) for lg in logging)]
     return [
         (b, "access is not recorded: no S3 server access logging (BucketLogging) for this bucket")
-        for b in _of(resources, BUCKET) if b not in logged and b not in targets
+        for b in _of(resources, BUCKET)
+        if b not in logged and b not in targets
     ]
 
 
@@ -339,7 +359,8 @@ def check_stage_waf(resources: Sequence[Resource]) -> list[tuple[Resource, str]]
     associations = [a for a in _of(resources, WAF_ASSOCIATION) if a.has("webAclArn")]
     return [
         (s, "no WAFv2 web ACL associated with the stage")
-        for s in _of(resources, STAGE) if not any(a.refers_to("resourceArn", s) for a in associations)
+        for s in _of(resources, STAGE)
+        if not any(a.refers_to("resourceArn", s) for a in associations)
     ]
 
 
@@ -357,38 +378,85 @@ def check_functions_signed(resources: Sequence[Resource]) -> list[tuple[Resource
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("cmk-encryption", "Everything that can be encrypted at rest is, with a customer-managed KMS key (rotation on).",
-         frozenset({TABLE, BUCKET_SSE, BUCKET_OBJECT, LOG_GROUP, TOPIC, FUNCTION, BACKUP_VAULT, KMS_KEY}),
-         resource_check=check_cmk),
-    Rule("bucket-cmk-encryption", "Every bucket has default SSE-KMS encryption with a customer-managed key.",
-         frozenset({BUCKET}), stack_check=check_buckets_encrypted),
-    Rule("required-tags", "Every taggable resource carries Environment=production, MigratedFrom=dev and MigrationDate.",
-         TAGGABLE, resource_check=check_tags),
+    Rule(
+        "cmk-encryption",
+        "Everything that can be encrypted at rest is, with a customer-managed KMS key (rotation on).",
+        frozenset({TABLE, BUCKET_SSE, BUCKET_OBJECT, LOG_GROUP, TOPIC, FUNCTION, BACKUP_VAULT, KMS_KEY}),
+        resource_check=check_cmk,
+    ),
+    Rule(
+        "bucket-cmk-encryption",
+        "Every bucket has default SSE-KMS encryption with a customer-managed key.",
+        frozenset({BUCKET}),
+        stack_check=check_buckets_encrypted,
+    ),
+    Rule(
+        "required-tags",
+        "Every taggable resource carries Environment=production, MigratedFrom=dev and MigrationDate.",
+        TAGGABLE,
+        resource_check=check_tags,
+    ),
     Rule("eu-west-1-only", f"Production deploys only to {REGION}.", frozenset({"aws:*"}), resource_check=check_region),
-    Rule("no-public-buckets", "Every bucket blocks public access and no bucket policy allows anyone.",
-         frozenset({BUCKET_PUBLIC_ACCESS, BUCKET_POLICY}), resource_check=check_public_access),
-    Rule("bucket-public-access-block", "Every bucket has a public access block with all four settings on.",
-         frozenset({BUCKET}), stack_check=check_buckets_private),
+    Rule(
+        "no-public-buckets",
+        "Every bucket blocks public access and no bucket policy allows anyone.",
+        frozenset({BUCKET_PUBLIC_ACCESS, BUCKET_POLICY}),
+        resource_check=check_public_access,
+    ),
+    Rule(
+        "bucket-public-access-block",
+        "Every bucket has a public access block with all four settings on.",
+        frozenset({BUCKET}),
+        stack_check=check_buckets_private,
+    ),
     Rule("bucket-versioning", "Every bucket is versioned.", frozenset({BUCKET}), stack_check=check_buckets_versioned),
-    Rule("lifecycle-settings", "Every lifecycle configuration archives to GLACIER within 90 days, objects under 128 KB included.",
-         frozenset({BUCKET_LIFECYCLE}), resource_check=check_lifecycle_settings),
-    Rule("bucket-lifecycle", "Every bucket has a compliant lifecycle configuration.", frozenset({BUCKET}),
-         stack_check=check_buckets_lifecycle),
+    Rule(
+        "lifecycle-settings",
+        "Every lifecycle configuration archives to GLACIER within 90 days, objects under 128 KB included.",
+        frozenset({BUCKET_LIFECYCLE}),
+        resource_check=check_lifecycle_settings,
+    ),
+    Rule(
+        "bucket-lifecycle",
+        "Every bucket has a compliant lifecycle configuration.",
+        frozenset({BUCKET}),
+        stack_check=check_buckets_lifecycle,
+    ),
     Rule("table-pitr", "Every DynamoDB table has point-in-time recovery.", frozenset({TABLE}), resource_check=check_pitr),
     Rule("table-on-demand", "Every DynamoDB table bills on demand.", frozenset({TABLE}), resource_check=check_on_demand),
-    Rule("xray-tracing", "X-Ray active tracing on every function and on the API stage.", frozenset({FUNCTION, STAGE}),
-         resource_check=check_tracing),
+    Rule(
+        "xray-tracing",
+        "X-Ray active tracing on every function and on the API stage.",
+        frozenset({FUNCTION, STAGE}),
+        resource_check=check_tracing,
+    ),
     Rule("log-retention-30-days", "Every log group keeps events 30 days.", frozenset({LOG_GROUP}), resource_check=check_log_retention),
-    Rule("creatable-runtime", "Functions use a Node.js runtime AWS still lets you create.", frozenset({FUNCTION}),
-         resource_check=check_runtime),
+    Rule(
+        "creatable-runtime",
+        "Functions use a Node.js runtime AWS still lets you create.",
+        frozenset({FUNCTION}),
+        resource_check=check_runtime,
+    ),
     Rule("reserved-concurrency", "Every function reserves concurrency.", frozenset({FUNCTION}), resource_check=check_reserved_concurrency),
-    Rule("code-signing", "Only signed code runs: every function has a code-signing config that enforces.",
-         frozenset({FUNCTION, CODE_SIGNING_CONFIG}), resource_check=check_code_signing_settings),
-    Rule("code-signing-enforced", "Every function's code-signing config is an enforcing one.", frozenset({FUNCTION}),
-         stack_check=check_functions_signed),
+    Rule(
+        "code-signing",
+        "Only signed code runs: every function has a code-signing config that enforces.",
+        frozenset({FUNCTION, CODE_SIGNING_CONFIG}),
+        resource_check=check_code_signing_settings,
+    ),
+    Rule(
+        "code-signing-enforced",
+        "Every function's code-signing config is an enforcing one.",
+        frozenset({FUNCTION}),
+        stack_check=check_functions_signed,
+    ),
     Rule("waf-on-stage", "A WAFv2 web ACL protects every API stage.", frozenset({STAGE}), stack_check=check_stage_waf),
-    Rule("access-trail", "Access to every bucket is recorded (S3 server access logs into a log bucket).", frozenset({BUCKET}),
-         stack_check=check_access_trail),
+    Rule(
+        "access-trail",
+        "Access to every bucket is recorded (S3 server access logs into a log bucket).",
+        frozenset({BUCKET}),
+        stack_check=check_access_trail,
+    ),
 )
 """Every policy of the pack, in report order."""
 

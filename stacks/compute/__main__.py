@@ -22,32 +22,45 @@ opts = pulumi.ResourceOptions(provider=ctx.provider)
 
 specs = function_specs(inventory, settings)
 data_key_arn, logs_key_arn = foundation.require(Foundation.DATA_KEY_ARN), foundation.require(Foundation.LOGS_KEY_ARN)
-artifacts = FunctionArtifacts("functions", FunctionArtifactsArgs(
-    code_paths={spec.dev_name: spec.code_path for spec in specs},
-    bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
-    kms_key_arn=data_key_arn,
-    build_dir=build_dir(settings.repo_root) / "artifacts",
-    node_target=node_target(settings.compute.runtime),
-), opts)
-signing = CodeSigning("code-signing", CodeSigningArgs(
-    profile_name=signing_profile_name(settings.environment_suffix), objects=artifacts.uploads,
-), opts)
+artifacts = FunctionArtifacts(
+    "functions",
+    FunctionArtifactsArgs(
+        code_paths={spec.dev_name: spec.code_path for spec in specs},
+        bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
+        kms_key_arn=data_key_arn,
+        build_dir=build_dir(settings.repo_root) / "artifacts",
+        node_target=node_target(settings.compute.runtime),
+    ),
+    opts,
+)
+signing = CodeSigning(
+    "code-signing",
+    CodeSigningArgs(
+        profile_name=signing_profile_name(settings.environment_suffix),
+        objects=artifacts.uploads,
+    ),
+    opts,
+)
 names = pulumi.Output.all(data.require(Data.TABLE_NAMES), data.require(Data.BUCKET_NAMES)).apply(
     lambda maps: resource_name_map(inventory, maps[0], maps[1], settings.environment_suffix)
 )
 functions = {
-    spec.dev_name: PaymentFunction(logical_name(spec.name), PaymentFunctionArgs(
-        spec=spec,
-        role_arn=foundation.require_entry(Foundation.FUNCTION_ROLE_ARNS, spec.dev_name),
-        environment=pulumi.Output.all(names, data_key_arn).apply(
-            partial(function_environment, spec, settings.compute.environment, inventory.account_id)
+    spec.dev_name: PaymentFunction(
+        logical_name(spec.name),
+        PaymentFunctionArgs(
+            spec=spec,
+            role_arn=foundation.require_entry(Foundation.FUNCTION_ROLE_ARNS, spec.dev_name),
+            environment=pulumi.Output.all(names, data_key_arn).apply(
+                partial(function_environment, spec, settings.compute.environment, inventory.account_id)
+            ),
+            data_key_arn=data_key_arn,
+            logs_key_arn=logs_key_arn,
+            log_retention_days=settings.log_retention_days,
+            signing_job=signing.signed[artifacts.artifacts[spec.dev_name].sha256],
+            code_signing_config_arn=signing.config_arn,
         ),
-        data_key_arn=data_key_arn,
-        logs_key_arn=logs_key_arn,
-        log_retention_days=settings.log_retention_days,
-        signing_job=signing.signed[artifacts.artifacts[spec.dev_name].sha256],
-        code_signing_config_arn=signing.config_arn,
-    ), opts)
+        opts,
+    )
     for spec in specs
 }
 

@@ -29,10 +29,16 @@ opts = pulumi.ResourceOptions(provider=ctx.provider)
 # bill per event), into one bucket. SSE-KMS, not SSE-S3: log delivery cannot use the AWS managed aws/s3
 # key, but a customer-managed key works once its policy admits logging.s3.amazonaws.com, as the
 # foundation's logs key does (telemetry stays off the data key). See README "Audit additions".
-access_logs = SecureBucket(logical_name(access_log_bucket_name(suffix)), SecureBucketArgs(
-    access_log_bucket_name(suffix), foundation.require(Foundation.LOGS_KEY_ARN), settings.storage,
-    log_delivery_account=foundation.require(Foundation.ACCOUNT_ID),
-), opts)
+access_logs = SecureBucket(
+    logical_name(access_log_bucket_name(suffix)),
+    SecureBucketArgs(
+        access_log_bucket_name(suffix),
+        foundation.require(Foundation.LOGS_KEY_ARN),
+        settings.storage,
+        log_delivery_account=foundation.require(Foundation.ACCOUNT_ID),
+    ),
+    opts,
+)
 
 
 def bucket(name: str) -> SecureBucket:

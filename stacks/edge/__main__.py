@@ -38,7 +38,9 @@ api = PaymentsApi(
 InvokePermissions(
     "invoke-permissions",
     InvokePermissionsArgs(
-        dev_document=inventory.api.document, execution_arn=api.rest_api.execution_arn, upstream=upstream,
+        dev_document=inventory.api.document,
+        execution_arn=api.rest_api.execution_arn,
+        upstream=upstream,
         suffix=settings.environment_suffix,
     ),
     opts,

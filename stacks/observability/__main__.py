@@ -18,20 +18,41 @@ settings, suffix = ctx.settings, ctx.settings.environment_suffix
 watched = read_upstream(ctx)
 opts = pulumi.ResourceOptions(provider=ctx.provider)
 
-topic = AlarmTopic("alarm-topic", AlarmTopicArgs(
-    name=resource_name(SYSTEM, "alarms", suffix), kms_key_arn=watched.logs_key_arn, emails=settings.alarms.emails,
-), opts)
+topic = AlarmTopic(
+    "alarm-topic",
+    AlarmTopicArgs(
+        name=resource_name(SYSTEM, "alarms", suffix),
+        kms_key_arn=watched.logs_key_arn,
+        emails=settings.alarms.emails,
+    ),
+    opts,
+)
 specs = layer_alarms(
-    tables=watched.tables, functions=watched.functions, dev_api=ctx.inventory.api.name, indexes=watched.indexes,
-    api_name=watched.api_name, stage_name=watched.stage_name, settings=settings.alarms, suffix=suffix,
+    tables=watched.tables,
+    functions=watched.functions,
+    dev_api=ctx.inventory.api.name,
+    indexes=watched.indexes,
+    api_name=watched.api_name,
+    stage_name=watched.stage_name,
+    settings=settings.alarms,
+    suffix=suffix,
 )
 alarms = Alarms("alarms", AlarmsArgs(specs=specs, topic_arn=topic.arn), opts.merge(pulumi.ResourceOptions(depends_on=[topic])))
-dashboard = ServiceDashboard("dashboard", ServiceDashboardArgs(
-    name=resource_name(SYSTEM, "dashboard", suffix), region=settings.region, period=settings.alarms.period_seconds,
-    api_name=watched.api_name, stage_name=watched.stage_name, tables=list(watched.tables.values()),
-    indexes=[(watched.tables[dev], index) for dev, names in watched.indexes.items() for index in names],
-    functions=list(watched.functions.values()), buckets=[*watched.buckets.values(), watched.artifacts_bucket],
-), opts)
+dashboard = ServiceDashboard(
+    "dashboard",
+    ServiceDashboardArgs(
+        name=resource_name(SYSTEM, "dashboard", suffix),
+        region=settings.region,
+        period=settings.alarms.period_seconds,
+        api_name=watched.api_name,
+        stage_name=watched.stage_name,
+        tables=list(watched.tables.values()),
+        indexes=[(watched.tables[dev], index) for dev, names in watched.indexes.items() for index in names],
+        functions=list(watched.functions.values()),
+        buckets=[*watched.buckets.values(), watched.artifacts_bucket],
+    ),
+    opts,
+)
 
 pulumi.export(Observability.ALARM_TOPIC_ARN, topic.arn)
 pulumi.export(Observability.ALARM_ARNS, alarms.arns)

@@ -42,9 +42,7 @@ def upstream_for(inventory: dict[str, Any], suffix: str = SUFFIX) -> dict[str, d
         Foundation.LAYER: {
             Foundation.DATA_KEY_ARN: DATA_KEY_ARN,
             Foundation.LOGS_KEY_ARN: LOGS_KEY_ARN,
-            Foundation.FUNCTION_ROLE_ARNS: {
-                f: f"arn:aws:iam::{ACCOUNT_ID}:role/{derived_name(f, 'role', suffix)}" for f in functions
-            },
+            Foundation.FUNCTION_ROLE_ARNS: {f: f"arn:aws:iam::{ACCOUNT_ID}:role/{derived_name(f, 'role', suffix)}" for f in functions},
             Foundation.ACCOUNT_ID: ACCOUNT_ID,
         },
         Data.LAYER: {
@@ -96,11 +94,13 @@ def rich_inventory(tmp_path: Path, dev_inventory: dict[str, Any]) -> dict[str, A
     """
     inv = dev_inventory
     inv["s3Buckets"].append({"name": "payments-receipts-archive-dev", "purpose": "archive"})
-    inv["dynamodbTables"].append({
-        "TableName": "payments-transactions-ledger-dev",
-        "AttributeDefinitions": [{"AttributeName": "entryId", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "entryId", "KeyType": "HASH"}],
-    })
+    inv["dynamodbTables"].append(
+        {
+            "TableName": "payments-transactions-ledger-dev",
+            "AttributeDefinitions": [{"AttributeName": "entryId", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "entryId", "KeyType": "HASH"}],
+        }
+    )
     code = write_handler_tree(tmp_path / "reporting-src", {"report": "({ statusCode: 200 })", "webhook": "({ statusCode: 202 })"})
     (code / "README.md").write_text("not shipped\n")
     inv["lambdaFunctions"] += [
@@ -110,12 +110,14 @@ def rich_inventory(tmp_path: Path, dev_inventory: dict[str, Any]) -> dict[str, A
             "Handler": "report.handler",
             "MemorySize": 1024,
             "Timeout": 120,
-            "Environment": {"Variables": {
-                "ARCHIVE_URI": "s3://payments-receipts-archive-dev/reports/",
-                "SOURCE_TABLES": "payments-transactions-dev,payments-transactions-ledger-dev",
-                "NOTIFY_FUNCTION": "payments-generate-receipt-dev",
-                "LOG_LEVEL": "debug",
-            }},
+            "Environment": {
+                "Variables": {
+                    "ARCHIVE_URI": "s3://payments-receipts-archive-dev/reports/",
+                    "SOURCE_TABLES": "payments-transactions-dev,payments-transactions-ledger-dev",
+                    "NOTIFY_FUNCTION": "payments-generate-receipt-dev",
+                    "LOG_LEVEL": "debug",
+                }
+            },
             "CodePath": str(code),
             "Permissions": [
                 {"Resource": "payments-transactions-dev", "Access": "read"},

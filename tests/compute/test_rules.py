@@ -45,6 +45,7 @@ def with_compute(settings: Settings, **changes: object) -> Settings:
 
 # --- memory, timeout, naming ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("dev", "floor", "expected"), [(128, 512, 512), (512, 512, 512), (1024, 512, 1024), (3008, 1024, 3008)])
 def test_memory_is_never_below_the_floor_nor_the_dev_function(dev: int, floor: int, expected: int) -> None:
     assert production_memory(dev, floor) == expected
@@ -66,6 +67,7 @@ def test_specs_follow_the_inventory_and_settings(inventory: Inventory, settings:
 
 
 # --- reserved concurrency -------------------------------------------------------------------
+
 
 def test_exactly_100_unreserved_is_accepted() -> None:
     check_concurrency({"a-dev": 450, "b-dev": 450}, 1000)
@@ -171,6 +173,7 @@ def test_data_outputs_missing_a_dev_resource_are_refused(inventory: Inventory, u
 
 
 # --- role -----------------------------------------------------------------------------------
+
 
 def test_the_role_is_the_one_foundation_made_for_the_function(upstream: dict[str, Any]) -> None:
     roles = upstream[Foundation.LAYER][Foundation.FUNCTION_ROLE_ARNS]

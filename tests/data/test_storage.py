@@ -100,6 +100,7 @@ def test_every_bucket_policy_refuses_requests_without_tls_and_uploads_naming_ano
 
 # --- the bucket policy, evaluated: a minimal IAM condition evaluator for the operators the policy uses ----
 
+
 def _condition_holds(operator: str, conditions: dict[str, str], context: dict[str, str]) -> bool:
     """IAM semantics: StringNotEquals on an ABSENT key is true; Null "false" means "the key is present"."""
     for key, expected in conditions.items():
@@ -121,8 +122,10 @@ def _condition_holds(operator: str, conditions: dict[str, str], context: dict[st
 def denied(policy: dict[str, Any], action: str, context: dict[str, str]) -> list[str]:
     """The Sids of the Deny statements (encryption ones) matching a request to put an object."""
     return [
-        s["Sid"] for s in policy["Statement"]
-        if s["Effect"] == "Deny" and s["Action"] == action
+        s["Sid"]
+        for s in policy["Statement"]
+        if s["Effect"] == "Deny"
+        and s["Action"] == action
         and all(_condition_holds(op, cond, context) for op, cond in s["Condition"].items())
     ]
 
@@ -133,22 +136,30 @@ SSE = "s3:x-amz-server-side-encryption"
 KEY_ID = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 
 
-@pytest.mark.parametrize("context", [
-    {},  # no headers: S3 applies the bucket default, which is our key
-    {SSE: "aws:kms", KEY_ID: KEY},  # what generate-receipt sends
-], ids=["header-less", "our-key"])
+@pytest.mark.parametrize(
+    "context",
+    [
+        {},  # no headers: S3 applies the bucket default, which is our key
+        {SSE: "aws:kms", KEY_ID: KEY},  # what generate-receipt sends
+    ],
+    ids=["header-less", "our-key"],
+)
 def test_uploads_without_headers_or_with_our_key_are_not_denied(context):
     policy = {"Statement": encryption_statements("arn:aws:s3:::b", KEY)}
     assert denied(policy, "s3:PutObject", context) == []
 
 
-@pytest.mark.parametrize(("context", "sid"), [
-    ({SSE: "aws:kms", KEY_ID: OTHER_KEY}, "DenyOtherKmsKey"),
-    ({SSE: "AES256"}, "DenyOtherEncryptionType"),
-    ({SSE: "aws:kms:dsse"}, "DenyOtherEncryptionType"),
-    ({"s3:x-amz-server-side-encryption-customer-algorithm": "AES256"}, "DenyCustomerProvidedKeys"),
-    ({SSE: "aws:kms", KEY_ID: "alias/payments-data"}, "DenyOtherKmsKey"),
-], ids=["other-key", "sse-s3", "dsse", "sse-c", "alias-not-arn"])
+@pytest.mark.parametrize(
+    ("context", "sid"),
+    [
+        ({SSE: "aws:kms", KEY_ID: OTHER_KEY}, "DenyOtherKmsKey"),
+        ({SSE: "AES256"}, "DenyOtherEncryptionType"),
+        ({SSE: "aws:kms:dsse"}, "DenyOtherEncryptionType"),
+        ({"s3:x-amz-server-side-encryption-customer-algorithm": "AES256"}, "DenyCustomerProvidedKeys"),
+        ({SSE: "aws:kms", KEY_ID: "alias/payments-data"}, "DenyOtherKmsKey"),
+    ],
+    ids=["other-key", "sse-s3", "dsse", "sse-c", "alias-not-arn"],
+)
 def test_uploads_naming_another_key_or_encryption_type_are_denied(context, sid):
     policy = {"Statement": encryption_statements("arn:aws:s3:::b", KEY)}
     assert denied(policy, "s3:PutObject", context) == [sid]
@@ -296,5 +307,9 @@ def test_artifacts_bucket_name_refuses_a_suffix_s3_would_refuse():
 def test_bucket_names_carry_the_environment_suffix(run_data):
     run = run_data(config={"environmentSuffix": "eu2"})
     names = {r["inputs"]["bucket"] for r in run.of_type(BUCKET)}
-    assert names == {"payments-documents-production-eu2", "payments-receipts-production-eu2", "payments-lambda-artifacts-production-eu2",
-                     "payments-access-logs-production-eu2"}
+    assert names == {
+        "payments-documents-production-eu2",
+        "payments-receipts-production-eu2",
+        "payments-lambda-artifacts-production-eu2",
+        "payments-access-logs-production-eu2",
+    }

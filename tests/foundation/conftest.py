@@ -20,8 +20,6 @@ SUFFIX = "eu1"
 CODE = "stacks/compute/handlers/payments"
 
 
-
-
 def _function(name: str, handler: str, permissions: list[tuple[str, str]]) -> dict[str, Any]:
     return {
         "FunctionName": name,
@@ -67,12 +65,24 @@ def large_inventory_data() -> dict[str, Any]:
         },
     ]
     data["lambdaFunctions"] += [
-        _function("payments-export-statements-dev", "get-payment.handler", [
-            ("payments-ledger-dev", "read"), ("payments-statements-dev", "read"), ("payments-exports-dev", "write"),
-        ]),
-        _function("payments-archive-documents-dev", "get-payment.handler", [
-            ("payments-documents-dev", "read"), ("payments-documents-dev", "write"), ("payments-audit-dev", "write"),
-        ]),
+        _function(
+            "payments-export-statements-dev",
+            "get-payment.handler",
+            [
+                ("payments-ledger-dev", "read"),
+                ("payments-statements-dev", "read"),
+                ("payments-exports-dev", "write"),
+            ],
+        ),
+        _function(
+            "payments-archive-documents-dev",
+            "get-payment.handler",
+            [
+                ("payments-documents-dev", "read"),
+                ("payments-documents-dev", "write"),
+                ("payments-audit-dev", "write"),
+            ],
+        ),
         _function("payments-audit-writer-dev", "get-payment.handler", [("payments-audit-dev", "write")]),
         _function("payments-health-dev", "get-payment.handler", []),
     ]

@@ -121,7 +121,10 @@ def test_s3_access_logging_may_only_generate_data_keys_for_this_account(logs: di
 def test_the_logs_key_trusts_exactly_logs_alarms_sns_access_logging_and_the_account(logs: dict[str, dict[str, Any]]) -> None:
     principals = {next(iter(s["Principal"].values())) for s in logs.values()}
     assert principals == {
-        f"arn:aws:iam::{ACCT}:root", "logs.eu-west-1.amazonaws.com", "cloudwatch.amazonaws.com", "sns.amazonaws.com",
+        f"arn:aws:iam::{ACCT}:root",
+        "logs.eu-west-1.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+        "sns.amazonaws.com",
         "logging.s3.amazonaws.com",
     }
 

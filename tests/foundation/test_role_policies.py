@@ -86,28 +86,39 @@ def by_sid(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 # --- the example inventory, statement by statement ---------------------------------------
 
+
 def test_get_payment_reads_the_transactions_table_and_queries_its_indexes(example_inventory: Inventory, data_key_arn: str) -> None:
     fn = example_inventory.function("payments-get-payment-dev")
     assert fn
     statements = by_sid(policy_for(fn, example_inventory, data_key_arn))
     table = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT_ID}:table/payments-transactions-production-eu1"
     assert statements["ReadTables"] == {
-        "Sid": "ReadTables", "Effect": "Allow",
-        "Action": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"], "Resource": [table],
+        "Sid": "ReadTables",
+        "Effect": "Allow",
+        "Action": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"],
+        "Resource": [table],
     }
     assert statements["QueryTableIndexes"]["Action"] == ["dynamodb:Query"]
     assert statements["QueryTableIndexes"]["Resource"] == [f"{table}/index/*"]
     assert "WriteTables" not in statements and "EncryptWithDataKey" not in statements
     assert statements["DecryptWithDataKey"] == {
-        "Sid": "DecryptWithDataKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [data_key_arn],
+        "Sid": "DecryptWithDataKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [data_key_arn],
         "Condition": {"StringEquals": {"kms:ViaService": ["dynamodb.eu-west-1.amazonaws.com", "lambda.eu-west-1.amazonaws.com"]}},
     }
     assert statements["WriteOwnLogs"] == {
-        "Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "Resource": [f"arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:/aws/lambda/payments-get-payment-production-eu1:*"],
     }
     assert statements["WriteTraces"] == {
-        "Sid": "WriteTraces", "Effect": "Allow", "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "Resource": ["*"],
+        "Sid": "WriteTraces",
+        "Effect": "Allow",
+        "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+        "Resource": ["*"],
     }
     assert statements["DenyOutsideProductionRegion"] == DENY
 
@@ -119,7 +130,10 @@ def test_process_payment_reads_and_writes_both_its_tables(example_inventory: Inv
     tables = [f"arn:aws:dynamodb:eu-west-1:{ACCOUNT_ID}:table/payments-{t}-production-eu1" for t in ("idempotency", "transactions")]
     assert statements["ReadTables"]["Resource"] == tables
     assert statements["WriteTables"]["Action"] == [
-        "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
     ]
     assert statements["WriteTables"]["Resource"] == tables
     # Only the transactions table has an index; idempotency gets no /index/* grant.
@@ -138,7 +152,9 @@ def test_generate_receipt_reads_transactions_and_reads_writes_receipt_objects(ex
     assert "WriteTables" not in statements
     assert statements["EncryptWithDataKey"]["Condition"] == {"StringEquals": {"kms:ViaService": ["s3.eu-west-1.amazonaws.com"]}}
     assert statements["DecryptWithDataKey"]["Condition"]["StringEquals"]["kms:ViaService"] == [
-        "dynamodb.eu-west-1.amazonaws.com", "lambda.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com",
+        "dynamodb.eu-west-1.amazonaws.com",
+        "lambda.eu-west-1.amazonaws.com",
+        "s3.eu-west-1.amazonaws.com",
     ]
 
 
@@ -150,6 +166,7 @@ def test_every_function_gets_exactly_its_permissions(inventory_name: str, reques
 
 
 # --- least privilege, over every role of both inventories ---------------------------------
+
 
 @pytest.fixture(params=["example_inventory", "large_inventory"])
 def every_execution_policy(request: pytest.FixtureRequest, data_key_arn: str) -> list[tuple[str, dict[str, Any]]]:
@@ -206,7 +223,12 @@ def test_write_only_never_reads_and_read_only_never_writes(large_inventory: Inve
     assert not any(a.startswith("dynamodb:") and a not in reads for a, _ in exporter_pairs)
     auditor_statements = by_sid(policy_for(auditor, large_inventory, data_key_arn))
     assert set(auditor_statements) == {
-        "WriteTables", "DecryptWithDataKey", "EncryptWithDataKey", "WriteOwnLogs", "WriteTraces", "DenyOutsideProductionRegion",
+        "WriteTables",
+        "DecryptWithDataKey",
+        "EncryptWithDataKey",
+        "WriteOwnLogs",
+        "WriteTraces",
+        "DenyOutsideProductionRegion",
     }
 
 
@@ -248,6 +270,7 @@ def test_parliament_finds_nothing_in_any_execution_policy(every_execution_policy
 
 # --- region deny ------------------------------------------------------------------------
 
+
 def test_every_role_kind_denies_every_action_outside_eu_west_1(every_execution_policy: list[tuple[str, dict[str, Any]]]) -> None:
     for name, policy in every_execution_policy:
         assert DENY in policy["Statement"], name
@@ -279,6 +302,7 @@ def test_parliament_finds_nothing_in_the_service_role_policies(lint: Any) -> Non
 
 
 # --- unhappy paths ------------------------------------------------------------------------
+
 
 def test_a_permission_on_an_unknown_resource_is_refused_with_its_path(example_inventory: Inventory) -> None:
     fn = example_inventory.function("payments-get-payment-dev")

@@ -54,11 +54,13 @@ def _rich_inventory_data(extra_tables: int, extra_functions: int) -> dict[str, A
     """The example inventory plus `extra_tables` tables and `extra_functions` functions (absolute paths, so it can live anywhere)."""
     data = example_inventory_data()
     for i in range(extra_tables):
-        data["dynamodbTables"].append({
-            "TableName": f"payments-ledger{i}-dev",
-            "AttributeDefinitions": [{"AttributeName": "entryId", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "entryId", "KeyType": "HASH"}],
-        })
+        data["dynamodbTables"].append(
+            {
+                "TableName": f"payments-ledger{i}-dev",
+                "AttributeDefinitions": [{"AttributeName": "entryId", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "entryId", "KeyType": "HASH"}],
+            }
+        )
     template = data["lambdaFunctions"][1]
     for i in range(extra_functions):
         function = copy.deepcopy(template)

@@ -113,8 +113,13 @@ def test_percentiles_are_recognised(stat, expected):
 
 def test_every_alarm_notifies_the_topic_on_alarm_and_on_ok():
     specs = layer_alarms(
-        tables={"payments-transactions-dev": "t"}, functions={"payments-get-payment-dev": "f"},
-        dev_api="payments-api-dev", api_name="a", stage_name="s", settings=SETTINGS, suffix=SUFFIX,
+        tables={"payments-transactions-dev": "t"},
+        functions={"payments-get-payment-dev": "f"},
+        dev_api="payments-api-dev",
+        api_name="a",
+        stage_name="s",
+        settings=SETTINGS,
+        suffix=SUFFIX,
     )
     for spec in specs:
         args = metric_alarm_args(spec, TOPIC)
@@ -135,8 +140,13 @@ def test_one_alarm_of_each_kind_per_table_and_function_and_three_on_the_api(tabl
     table_names = {f"payments-t{i}-dev": f"payments-t{i}-production-eu1" for i in range(tables)}
     function_names = {f"payments-f{i}-dev": f"payments-f{i}-production-eu1" for i in range(functions)}
     specs = layer_alarms(
-        tables=table_names, functions=function_names, dev_api="payments-api-dev",
-        api_name="a", stage_name="s", settings=SETTINGS, suffix=SUFFIX,
+        tables=table_names,
+        functions=function_names,
+        dev_api="payments-api-dev",
+        api_name="a",
+        stage_name="s",
+        settings=SETTINGS,
+        suffix=SUFFIX,
     )
     names = [s.name for s in specs]
     assert len(specs) == tables + 2 * functions + 3
@@ -153,8 +163,13 @@ def test_colliding_alarm_names_are_refused_naming_the_alarm():
     # A table named like a function's throttle alarm stem would collide with that alarm.
     with pytest.raises(ConfigError) as err:
         layer_alarms(
-            tables={"payments-get-payment-lambda-dev": "t"}, functions={"payments-get-payment-dev": "f"},
-            dev_api="payments-api-dev", api_name="a", stage_name="s", settings=SETTINGS, suffix=SUFFIX,
+            tables={"payments-get-payment-lambda-dev": "t"},
+            functions={"payments-get-payment-dev": "f"},
+            dev_api="payments-api-dev",
+            api_name="a",
+            stage_name="s",
+            settings=SETTINGS,
+            suffix=SUFFIX,
         )
     assert err.value.paths == ["alarms[payments-get-payment-lambda-throttle-alarm-production-eu1]"]
 
@@ -162,8 +177,15 @@ def test_colliding_alarm_names_are_refused_naming_the_alarm():
 def test_over_long_alarm_names_are_refused():
     long_table = "payments-" + "x" * 250 + "-dev"
     with pytest.raises(ConfigError, match="at most 255"):
-        layer_alarms(tables={long_table: "t"}, functions={}, dev_api="payments-api-dev",
-                     api_name="a", stage_name="s", settings=SETTINGS, suffix=SUFFIX)
+        layer_alarms(
+            tables={long_table: "t"},
+            functions={},
+            dev_api="payments-api-dev",
+            api_name="a",
+            stage_name="s",
+            settings=SETTINGS,
+            suffix=SUFFIX,
+        )
 
 
 def test_specs_are_immutable():
@@ -184,7 +206,6 @@ def test_an_upstream_output_of_the_wrong_shape_is_refused():
         require_entry(["payments-a-dev"], "payments-a-dev", layer="compute", key="functionNames")  # type: ignore[arg-type]
 
 
-
 def test_gsi_throttle_alarm_reads_the_index_dimension_of_both_throttle_metrics():
     spec = gsi_throttle_alarm("payments-merchants-dev", "byApiKeyHash", "payments-merchants-production-eu1", SETTINGS, SUFFIX)
     assert spec.name == "payments-merchants-byApiKeyHash-gsi-throttle-alarm-production-eu1"
@@ -199,10 +220,26 @@ def test_gsi_throttle_alarm_reads_the_index_dimension_of_both_throttle_metrics()
 
 def test_one_gsi_alarm_per_index_and_an_index_of_an_unwatched_table_is_refused():
     tables = {"payments-t0-dev": "payments-t0-production-eu1"}
-    specs = layer_alarms(tables=tables, functions={}, dev_api="payments-api-dev", indexes={"payments-t0-dev": ("a", "b")},
-                         api_name="a", stage_name="s", settings=SETTINGS, suffix=SUFFIX)
+    specs = layer_alarms(
+        tables=tables,
+        functions={},
+        dev_api="payments-api-dev",
+        indexes={"payments-t0-dev": ("a", "b")},
+        api_name="a",
+        stage_name="s",
+        settings=SETTINGS,
+        suffix=SUFFIX,
+    )
     assert sum("-gsi-throttle-alarm-" in s.name for s in specs) == 2
     with pytest.raises(ConfigError) as err:
-        layer_alarms(tables=tables, functions={}, dev_api="payments-api-dev", indexes={"payments-other-dev": ("a",)},
-                     api_name="a", stage_name="s", settings=SETTINGS, suffix=SUFFIX)
+        layer_alarms(
+            tables=tables,
+            functions={},
+            dev_api="payments-api-dev",
+            indexes={"payments-other-dev": ("a",)},
+            api_name="a",
+            stage_name="s",
+            settings=SETTINGS,
+            suffix=SUFFIX,
+        )
     assert err.value.paths == ["indexes[payments-other-dev]"]

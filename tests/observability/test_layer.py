@@ -142,7 +142,9 @@ def test_the_dashboard_charts_every_production_resource(run_observability, rich_
     body = dashboard["inputs"]["dashboardBody"]
     assert json.loads(body)["widgets"]
     names = [
-        production_name(inventory.api.name, SUFFIX), fakes.stage_name, fakes.artifacts_bucket,
+        production_name(inventory.api.name, SUFFIX),
+        fakes.stage_name,
+        fakes.artifacts_bucket,
         *(production_name(r.name, SUFFIX) for r in (*inventory.tables, *inventory.functions, *inventory.buckets)),
     ]
     for name in names:

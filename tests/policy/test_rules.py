@@ -27,41 +27,83 @@ def violations_of(rule: str, resources: list[Resource]) -> list[str]:
 
 
 FUNCTION_OK = {
-    "runtime": "nodejs24.x", "reservedConcurrentExecutions": 50.0, "tracingConfig": {"mode": "Active"},
-    "kmsKeyArn": KEY, "codeSigningConfigArn": "arn:aws:lambda:eu-west-1:111122223333:code-signing-config:csc-1",
+    "runtime": "nodejs24.x",
+    "reservedConcurrentExecutions": 50.0,
+    "tracingConfig": {"mode": "Active"},
+    "kmsKeyArn": KEY,
+    "codeSigningConfigArn": "arn:aws:lambda:eu-west-1:111122223333:code-signing-config:csc-1",
 }
-CSC = res(rules.CODE_SIGNING_CONFIG, "csc", {"policies": {"untrustedArtifactOnDeployment": "Enforce"}},
-          ident="arn:aws:lambda:eu-west-1:111122223333:code-signing-config:csc-1")
+CSC = res(
+    rules.CODE_SIGNING_CONFIG,
+    "csc",
+    {"policies": {"untrustedArtifactOnDeployment": "Enforce"}},
+    ident="arn:aws:lambda:eu-west-1:111122223333:code-signing-config:csc-1",
+)
 
 # (rule, type, compliant props, violating props, what the reason must mention)
 PER_RESOURCE = [
-    ("cmk-encryption", rules.TABLE, {"serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY}},
-     {"serverSideEncryption": {"enabled": True}}, "kmsKeyArn"),
+    (
+        "cmk-encryption",
+        rules.TABLE,
+        {"serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY}},
+        {"serverSideEncryption": {"enabled": True}},
+        "kmsKeyArn",
+    ),
     ("cmk-encryption", rules.LOG_GROUP, {"kmsKeyId": KEY}, {}, "kmsKeyId"),
     ("cmk-encryption", rules.TOPIC, {"kmsMasterKeyId": KEY}, {"kmsMasterKeyId": "alias/aws/sns"}, "kmsMasterKeyId"),
-    ("cmk-encryption", rules.BUCKET_SSE,
-     {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}}]},
-     {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}, "SSE-KMS"),
-    ("cmk-encryption", rules.BUCKET_OBJECT, {"serverSideEncryption": "aws:kms", "kmsKeyId": KEY},
-     {"serverSideEncryption": "aws:kms"}, "kmsKeyId"),
+    (
+        "cmk-encryption",
+        rules.BUCKET_SSE,
+        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}}]},
+        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+        "SSE-KMS",
+    ),
+    (
+        "cmk-encryption",
+        rules.BUCKET_OBJECT,
+        {"serverSideEncryption": "aws:kms", "kmsKeyId": KEY},
+        {"serverSideEncryption": "aws:kms"},
+        "kmsKeyId",
+    ),
     ("cmk-encryption", rules.BACKUP_VAULT, {"kmsKeyArn": KEY}, {}, "kmsKeyArn"),
     ("cmk-encryption", rules.KMS_KEY, {"enableKeyRotation": True}, {"enableKeyRotation": False}, "rotation"),
-    ("no-public-buckets", rules.BUCKET_PUBLIC_ACCESS,
-     dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True),
-     {**dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls"), True), "restrictPublicBuckets": False},
-     "restrictPublicBuckets"),
-    ("no-public-buckets", rules.BUCKET_POLICY,
-     {"policy": json.dumps({"Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*"}]})},
-     {"policy": json.dumps({"Statement": [{"Sid": "Open", "Effect": "Allow", "Principal": "*"}]})}, "Open"),
-    ("lifecycle-settings", rules.BUCKET_LIFECYCLE,
-     {"transitionDefaultMinimumObjectSize": "varies_by_storage_class",
-      "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}]},
-     {"rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}]}, "128 KB"),
-    ("lifecycle-settings", rules.BUCKET_LIFECYCLE,
-     {"transitionDefaultMinimumObjectSize": "varies_by_storage_class",
-      "rules": [{"status": "Enabled", "transitions": [{"days": 30, "storageClass": "GLACIER"}]}]},
-     {"transitionDefaultMinimumObjectSize": "varies_by_storage_class",
-      "rules": [{"status": "Enabled", "transitions": [{"days": 180, "storageClass": "GLACIER"}]}]}, "90 days"),
+    (
+        "no-public-buckets",
+        rules.BUCKET_PUBLIC_ACCESS,
+        dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True),
+        {**dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls"), True), "restrictPublicBuckets": False},
+        "restrictPublicBuckets",
+    ),
+    (
+        "no-public-buckets",
+        rules.BUCKET_POLICY,
+        {"policy": json.dumps({"Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*"}]})},
+        {"policy": json.dumps({"Statement": [{"Sid": "Open", "Effect": "Allow", "Principal": "*"}]})},
+        "Open",
+    ),
+    (
+        "lifecycle-settings",
+        rules.BUCKET_LIFECYCLE,
+        {
+            "transitionDefaultMinimumObjectSize": "varies_by_storage_class",
+            "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}],
+        },
+        {"rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}]},
+        "128 KB",
+    ),
+    (
+        "lifecycle-settings",
+        rules.BUCKET_LIFECYCLE,
+        {
+            "transitionDefaultMinimumObjectSize": "varies_by_storage_class",
+            "rules": [{"status": "Enabled", "transitions": [{"days": 30, "storageClass": "GLACIER"}]}],
+        },
+        {
+            "transitionDefaultMinimumObjectSize": "varies_by_storage_class",
+            "rules": [{"status": "Enabled", "transitions": [{"days": 180, "storageClass": "GLACIER"}]}],
+        },
+        "90 days",
+    ),
     ("table-pitr", rules.TABLE, {"pointInTimeRecovery": {"enabled": True}}, {"pointInTimeRecovery": {"enabled": False}}, "point-in-time"),
     ("table-on-demand", rules.TABLE, {"billingMode": "PAY_PER_REQUEST"}, {"billingMode": "PROVISIONED"}, "PAY_PER_REQUEST"),
     ("xray-tracing", rules.FUNCTION, {"tracingConfig": {"mode": "Active"}}, {"tracingConfig": {"mode": "PassThrough"}}, "Active"),
@@ -72,13 +114,19 @@ PER_RESOURCE = [
     ("reserved-concurrency", rules.FUNCTION, {"reservedConcurrentExecutions": 1}, {"reservedConcurrentExecutions": -1}, "at least 1"),
     ("reserved-concurrency", rules.FUNCTION, {"reservedConcurrentExecutions": 100.0}, {}, "unset"),
     ("code-signing", rules.FUNCTION, {"codeSigningConfigArn": "arn:csc"}, {}, "codeSigningConfigArn"),
-    ("code-signing", rules.CODE_SIGNING_CONFIG, {"policies": {"untrustedArtifactOnDeployment": "Enforce"}},
-     {"policies": {"untrustedArtifactOnDeployment": "Warn"}}, "Enforce"),
+    (
+        "code-signing",
+        rules.CODE_SIGNING_CONFIG,
+        {"policies": {"untrustedArtifactOnDeployment": "Enforce"}},
+        {"policies": {"untrustedArtifactOnDeployment": "Warn"}},
+        "Enforce",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("rule", "typ", "good", "bad", "mentions"), PER_RESOURCE,
+    ("rule", "typ", "good", "bad", "mentions"),
+    PER_RESOURCE,
     ids=[f"{r}-{t.rsplit(':', 1)[-1]}-{i}" for i, (r, t, *_) in enumerate(PER_RESOURCE)],
 )
 def test_each_resource_policy_passes_a_compliant_resource_and_names_the_problem_of_a_violating_one(rule, typ, good, bad, mentions):
@@ -109,12 +157,19 @@ def bucket_set(name: str = "b", *, skip: frozenset[str] = frozenset(), **overrid
     """A bucket with every configuration resource, referring to it by name (as the plan and a deployed stack do)."""
     configs = {
         rules.BUCKET_VERSIONING: {"bucket": name, "versioningConfiguration": {"status": "Enabled"}},
-        rules.BUCKET_LIFECYCLE: {"bucket": name, "transitionDefaultMinimumObjectSize": "varies_by_storage_class",
-                                 "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}]},
-        rules.BUCKET_PUBLIC_ACCESS: {"bucket": name, **dict.fromkeys(
-            ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)},
-        rules.BUCKET_SSE: {"bucket": name, "rules": [
-            {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}}]},
+        rules.BUCKET_LIFECYCLE: {
+            "bucket": name,
+            "transitionDefaultMinimumObjectSize": "varies_by_storage_class",
+            "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}],
+        },
+        rules.BUCKET_PUBLIC_ACCESS: {
+            "bucket": name,
+            **dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True),
+        },
+        rules.BUCKET_SSE: {
+            "bucket": name,
+            "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}}],
+        },
         rules.BUCKET_LOGGING: {"bucket": name, "targetBucket": "logs"},
     }
     configs.update(overrides)
@@ -127,13 +182,16 @@ def log_bucket() -> list[Resource]:
     return bucket_set("logs", skip=frozenset({rules.BUCKET_LOGGING}))
 
 
-@pytest.mark.parametrize(("rule", "missing"), [
-    ("bucket-versioning", rules.BUCKET_VERSIONING),
-    ("bucket-lifecycle", rules.BUCKET_LIFECYCLE),
-    ("bucket-public-access-block", rules.BUCKET_PUBLIC_ACCESS),
-    ("bucket-cmk-encryption", rules.BUCKET_SSE),
-    ("access-trail", rules.BUCKET_LOGGING),
-])
+@pytest.mark.parametrize(
+    ("rule", "missing"),
+    [
+        ("bucket-versioning", rules.BUCKET_VERSIONING),
+        ("bucket-lifecycle", rules.BUCKET_LIFECYCLE),
+        ("bucket-public-access-block", rules.BUCKET_PUBLIC_ACCESS),
+        ("bucket-cmk-encryption", rules.BUCKET_SSE),
+        ("access-trail", rules.BUCKET_LOGGING),
+    ],
+)
 def test_each_bucket_policy_passes_a_complete_bucket_and_fails_one_missing_its_configuration(rule, missing):
     assert violations_of(rule, [*bucket_set(), *log_bucket()]) == []
     found = [v for v in evaluate([*bucket_set(skip=frozenset({missing})), *log_bucket()]) if v.policy == rule]
@@ -143,8 +201,14 @@ def test_each_bucket_policy_passes_a_complete_bucket_and_fails_one_missing_its_c
 def test_a_suspended_versioning_or_a_128k_lifecycle_does_not_count():
     suspended = bucket_set(**{rules.BUCKET_VERSIONING: {"bucket": "b", "versioningConfiguration": {"status": "Suspended"}}})
     assert violations_of("bucket-versioning", [*suspended, *log_bucket()])
-    default_size = bucket_set(**{rules.BUCKET_LIFECYCLE: {"bucket": "b", "rules": [
-        {"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}]}})
+    default_size = bucket_set(
+        **{
+            rules.BUCKET_LIFECYCLE: {
+                "bucket": "b",
+                "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}],
+            }
+        }
+    )
     assert violations_of("bucket-lifecycle", [*default_size, *log_bucket()])
 
 
@@ -157,8 +221,14 @@ def test_the_log_bucket_is_the_end_of_the_trail_but_a_bucket_logging_nowhere_is_
 def test_references_resolve_through_property_dependencies_when_values_are_unknown():
     """A preview of new resources: the BucketVersioning's `bucket` is unknown, but the engine knows it came from the bucket."""
     bucket = Resource(rules.BUCKET, "b", {"bucket": "b"}, PROVIDER, key="urn:b")
-    versioning = Resource(rules.BUCKET_VERSIONING, "v", {"versioningConfiguration": {"status": "Enabled"}}, PROVIDER,
-                          key="urn:v", depends_on={"bucket": frozenset({"urn:b"})})
+    versioning = Resource(
+        rules.BUCKET_VERSIONING,
+        "v",
+        {"versioningConfiguration": {"status": "Enabled"}},
+        PROVIDER,
+        key="urn:v",
+        depends_on={"bucket": frozenset({"urn:b"})},
+    )
     assert rules.check_buckets_versioned([bucket, versioning]) == []
     assert rules.check_buckets_versioned([bucket, Resource(rules.BUCKET_VERSIONING, "v", versioning.props, PROVIDER, key="urn:v")])
 
@@ -173,8 +243,9 @@ def test_waf_on_stage():
 def test_code_signing_enforced_on_every_function():
     function = res(rules.FUNCTION, "f", dict(FUNCTION_OK))
     assert violations_of("code-signing-enforced", [function, CSC]) == []
-    warn = res(rules.CODE_SIGNING_CONFIG, "csc", {"policies": {"untrustedArtifactOnDeployment": "Warn"}},
-               ident=FUNCTION_OK["codeSigningConfigArn"])
+    warn = res(
+        rules.CODE_SIGNING_CONFIG, "csc", {"policies": {"untrustedArtifactOnDeployment": "Warn"}}, ident=FUNCTION_OK["codeSigningConfigArn"]
+    )
     assert violations_of("code-signing-enforced", [function, warn])
 
 
@@ -185,9 +256,23 @@ def test_policy_names_are_unique_valid_and_each_states_its_requirement():
     built = policies()
     assert [p.name for p in built] == names
     assert all(p.description for p in built)
-    required = {"cmk-encryption", "required-tags", "eu-west-1-only", "no-public-buckets", "bucket-versioning", "bucket-lifecycle",
-                "table-pitr", "table-on-demand", "xray-tracing", "log-retention-30-days", "creatable-runtime",
-                "reserved-concurrency", "code-signing", "waf-on-stage", "access-trail"}
+    required = {
+        "cmk-encryption",
+        "required-tags",
+        "eu-west-1-only",
+        "no-public-buckets",
+        "bucket-versioning",
+        "bucket-lifecycle",
+        "table-pitr",
+        "table-on-demand",
+        "xray-tracing",
+        "log-retention-30-days",
+        "creatable-runtime",
+        "reserved-concurrency",
+        "code-signing",
+        "waf-on-stage",
+        "access-trail",
+    }
     assert required <= set(names)
 
 
@@ -195,19 +280,32 @@ def test_the_crossguard_policies_call_the_same_functions():
     """Drive the pack's validators as the engine would, with CrossGuard-shaped arguments."""
     reported: list[tuple[str, str | None]] = []
     by_name = {p.name: p for p in policies()}
-    args = SimpleNamespace(resource_type=rules.FUNCTION, props={**FUNCTION_OK, "runtime": "nodejs18.x"},
-                           provider=SimpleNamespace(props=PROVIDER))
+    args = SimpleNamespace(
+        resource_type=rules.FUNCTION, props={**FUNCTION_OK, "runtime": "nodejs18.x"}, provider=SimpleNamespace(props=PROVIDER)
+    )
     by_name["creatable-runtime"].validate(args, lambda message, urn=None: reported.append((message, urn)))
     assert len(reported) == 1 and reported[0][1] is None
     assert reported[0][0].startswith("nodejs18.x was deprecated by AWS Lambda on 2025-09-01")
 
-    stage = SimpleNamespace(resource_type=rules.STAGE, name="stage", urn="urn:stage", props={"stageName": "p"},
-                            provider=SimpleNamespace(props=PROVIDER), property_dependencies={})
+    stage = SimpleNamespace(
+        resource_type=rules.STAGE,
+        name="stage",
+        urn="urn:stage",
+        props={"stageName": "p"},
+        provider=SimpleNamespace(props=PROVIDER),
+        property_dependencies={},
+    )
     reported.clear()
     by_name["waf-on-stage"].validate(SimpleNamespace(resources=[stage]), lambda message, urn=None: reported.append((message, urn)))
     assert reported == [("no WAFv2 web ACL associated with the stage", "urn:stage")]
-    association = SimpleNamespace(resource_type=rules.WAF_ASSOCIATION, name="waf", urn="urn:waf", props={"webAclArn": "arn:acl"},
-                                  provider=None, property_dependencies={"resourceArn": [stage]})
+    association = SimpleNamespace(
+        resource_type=rules.WAF_ASSOCIATION,
+        name="waf",
+        urn="urn:waf",
+        props={"webAclArn": "arn:acl"},
+        provider=None,
+        property_dependencies={"resourceArn": [stage]},
+    )
     reported.clear()
     by_name["waf-on-stage"].validate(
         SimpleNamespace(resources=[stage, association]), lambda message, urn=None: reported.append((message, urn))
@@ -219,9 +317,18 @@ def test_the_crossguard_policies_call_the_same_functions():
 def test_plan_records_resolve_their_own_provider():
     provider = {"type": rules.AWS_PROVIDER, "name": "production", "id": "p1", "inputs": PROVIDER, "state": PROVIDER}
     other = {"type": rules.AWS_PROVIDER, "name": "us", "id": "p2", "inputs": {**PROVIDER, "region": "us-east-1"}, "state": {}}
-    table = {"type": rules.TABLE, "name": "t", "id": "t", "provider": "urn:pulumi:prod::x::pulumi:providers:aws::us::p2",
-             "inputs": {"billingMode": "PAY_PER_REQUEST", "pointInTimeRecovery": {"enabled": True},
-                        "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY}}, "state": {}}
+    table = {
+        "type": rules.TABLE,
+        "name": "t",
+        "id": "t",
+        "provider": "urn:pulumi:prod::x::pulumi:providers:aws::us::p2",
+        "inputs": {
+            "billingMode": "PAY_PER_REQUEST",
+            "pointInTimeRecovery": {"enabled": True},
+            "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY},
+        },
+        "state": {},
+    }
     [v] = layer_violations([provider, other, table])
     assert (v.policy, v.resource) == ("eu-west-1-only", f"{rules.TABLE} t")
     assert to_resources([provider, {**table, "provider": ""}])[1].provider == PROVIDER
@@ -232,11 +339,22 @@ def test_a_preview_of_new_resources_judges_stack_rules_by_dependencies_not_unkno
     from pulumi_policy import proxy
 
     unknown = proxy.UNKNOWN_STRING_VALUE
-    stage = SimpleNamespace(resource_type=rules.STAGE, name="stage", urn="urn:stage", props={"stageName": "p", "restApi": unknown},
-                            provider=SimpleNamespace(props=PROVIDER), property_dependencies={})
-    association = SimpleNamespace(resource_type=rules.WAF_ASSOCIATION, name="waf", urn="urn:waf",
-                                  props={"resourceArn": unknown, "webAclArn": unknown}, provider=None,
-                                  property_dependencies={"resourceArn": [stage], "webAclArn": [SimpleNamespace(urn="urn:acl")]})
+    stage = SimpleNamespace(
+        resource_type=rules.STAGE,
+        name="stage",
+        urn="urn:stage",
+        props={"stageName": "p", "restApi": unknown},
+        provider=SimpleNamespace(props=PROVIDER),
+        property_dependencies={},
+    )
+    association = SimpleNamespace(
+        resource_type=rules.WAF_ASSOCIATION,
+        name="waf",
+        urn="urn:waf",
+        props={"resourceArn": unknown, "webAclArn": unknown},
+        provider=None,
+        property_dependencies={"resourceArn": [stage], "webAclArn": [SimpleNamespace(urn="urn:acl")]},
+    )
     converted = from_policy_resource(association)
     assert converted.props == {} and converted.has("webAclArn")
     reported: list[str] = []

@@ -30,7 +30,12 @@ def test_pulumi_policy_is_pinned_and_the_pack_imports_without_network():
     requirements = (REPO_ROOT / "requirements.txt").read_text()
     assert re.search(r"^pulumi-policy==\d+\.\d+\.\d+", requirements, re.MULTILINE)
     # A fresh interpreter: importing the pack module must not start the analyzer server or reach anything.
-    done = subprocess.run([sys.executable, "-c", "import payments_policy.pack as p; print(len(p.policies()))"],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", "import payments_policy.pack as p; print(len(p.policies()))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) >= 15

@@ -59,4 +59,3 @@ def test_a_wildcard_or_blank_name_never_widens_a_grant(name: str) -> None:
     for build in (*builders, lambda_log_group_name):
         with pytest.raises(ValueError, match="without wildcards"):
             build(name)
-

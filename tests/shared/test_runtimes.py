@@ -51,12 +51,15 @@ def test_a_runtime_past_its_block_create_date_says_aws_refuses_creating_it():
     assert "cannot be created: AWS Lambda blocks creating functions on it since 2027-02-01" in problem
 
 
-@pytest.mark.parametrize(("runtime", "day", "refused"), [
-    ("nodejs22.x", dt.date(2027, 4, 29), False),
-    ("nodejs22.x", dt.date(2027, 4, 30), True),   # the deprecation day itself
-    ("nodejs24.x", dt.date(2028, 4, 29), False),
-    ("nodejs24.x", dt.date(2028, 6, 1), True),
-])
+@pytest.mark.parametrize(
+    ("runtime", "day", "refused"),
+    [
+        ("nodejs22.x", dt.date(2027, 4, 29), False),
+        ("nodejs22.x", dt.date(2027, 4, 30), True),  # the deprecation day itself
+        ("nodejs24.x", dt.date(2028, 4, 29), False),
+        ("nodejs24.x", dt.date(2028, 6, 1), True),
+    ],
+)
 def test_refusal_starts_on_the_deprecation_day(runtime, day, refused):
     assert (runtime_problem(runtime, day) is not None) is refused
 
@@ -81,6 +84,7 @@ def test_the_replacement_is_the_newest_runtime_still_supported():
 
 
 # --- through settings validation -------------------------------------------------------------
+
 
 def test_settings_refuse_nodejs18_naming_the_key_the_date_and_the_replacement():
     raw = _raw()

@@ -97,14 +97,16 @@ def test_a_stack_file_is_read_as_the_layer_program_reads_its_config(tmp_path):
     stack_dir = tmp_path / "compute"
     stack_dir.mkdir()
     (stack_dir / "Pulumi.prod.yaml").write_text(
-        'config:\n'
+        "config:\n"
         '  payments-compute:compute: {"runtime": "nodejs22.x"}\n'
         '  payments-compute:logRetentionDays: "90"\n'
         '  payments-compute:environmentSuffix: "007"\n'
         '  payments-data:logRetentionDays: "7"\n'
     )
     assert stack_file_overrides(stack_dir, "prod") == {
-        "compute": {"runtime": "nodejs22.x"}, "logRetentionDays": 90, "environmentSuffix": "007",
+        "compute": {"runtime": "nodejs22.x"},
+        "logRetentionDays": 90,
+        "environmentSuffix": "007",
     }
     assert stack_file_overrides(stack_dir, "staging") == {}
 

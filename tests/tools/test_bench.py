@@ -57,10 +57,12 @@ def test_zip_sizes_come_from_the_compute_packager(monkeypatch, capsys):
 def test_the_latency_script_runs_against_a_moto_server_started_and_stopped_by_bench(tmp_path, monkeypatch, capsys):
     script = tmp_path / bench.LATENCY_SCRIPT
     script.parent.mkdir(parents=True)
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         const response = await fetch(`${process.env.AWS_ENDPOINT_URL}/moto-api/data.json`);
         console.log(`moto answered ${response.status}`);
-    """))
+    """)
+    )
     bench.bench_latency(tmp_path)
     out = capsys.readouterr().out
     if "moto_server is not installed" in out:

@@ -38,7 +38,11 @@ def make(target: str, log: Path, *args: str, **env: str) -> subprocess.Completed
     environment |= {"PATH": f"{log.parent / 'bin'}:{os.environ['PATH']}", "PULUMI_LOG": str(log), **env}
     return subprocess.run(
         ["make", "-C", str(REPO_ROOT), "--no-print-directory", target, *args],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, env=environment, check=False,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
     )
 
 

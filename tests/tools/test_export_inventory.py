@@ -40,11 +40,23 @@ def test_export_reproduces_the_inventory_the_account_was_built_from(dev_account,
     assert (exported.region, exported.account_id) == (dev_account.region, dev_account.account_id)
     # Only the fields MISSION.md lists: nothing of DescribeTable's status, sizes or ARNs leaks in.
     assert {k for t in data["dynamodbTables"] for k in t} <= {
-        "TableName", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
-        "StreamSpecification", "TimeToLive",
+        "TableName",
+        "AttributeDefinitions",
+        "KeySchema",
+        "GlobalSecondaryIndexes",
+        "LocalSecondaryIndexes",
+        "StreamSpecification",
+        "TimeToLive",
     }
     assert {k for f in data["lambdaFunctions"] for k in f} <= {
-        "FunctionName", "Runtime", "Handler", "MemorySize", "Timeout", "Environment", "CodePath", "Permissions"
+        "FunctionName",
+        "Runtime",
+        "Handler",
+        "MemorySize",
+        "Timeout",
+        "Environment",
+        "CodePath",
+        "Permissions",
     }
 
 
@@ -129,6 +141,7 @@ def test_an_export_naming_functions_outside_the_inventory_is_not_written(dev_acc
 
 def by_identity(resources):
     """Resources as comparable JSON, in a fixed order; assets compare by the file they point at."""
+
     def encode(value):
         return getattr(value, "path", None) or repr(value)
 
@@ -151,18 +164,27 @@ def test_the_exported_inventory_plans_exactly_like_the_original(dev_account, raw
 
 # --- the pure shapes ---------------------------------------------------------------------------
 
+
 def test_table_entry_keeps_only_the_schema():
     described = {
         "TableName": "payments-ledger-dev",
         "TableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/payments-ledger-dev",
         "TableStatus": "ACTIVE",
         "ItemCount": 12,
-        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"},
-                                 {"AttributeName": "lsk", "AttributeType": "N"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "lsk", "AttributeType": "N"},
+        ],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        "LocalSecondaryIndexes": [{"IndexName": "byLsk", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
-                                   {"AttributeName": "lsk", "KeyType": "RANGE"}],
-                                   "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["amount"]}, "IndexSizeBytes": 0}],
+        "LocalSecondaryIndexes": [
+            {
+                "IndexName": "byLsk",
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "lsk", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["amount"]},
+                "IndexSizeBytes": 0,
+            }
+        ],
         "StreamSpecification": {"StreamEnabled": False},
         "ProvisionedThroughput": {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0},
     }
@@ -170,18 +192,35 @@ def test_table_entry_keeps_only_the_schema():
         "TableName": "payments-ledger-dev",
         "AttributeDefinitions": described["AttributeDefinitions"],
         "KeySchema": described["KeySchema"],
-        "LocalSecondaryIndexes": [{"IndexName": "byLsk", "KeySchema": described["LocalSecondaryIndexes"][0]["KeySchema"],
-                                   "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["amount"]}}],
+        "LocalSecondaryIndexes": [
+            {
+                "IndexName": "byLsk",
+                "KeySchema": described["LocalSecondaryIndexes"][0]["KeySchema"],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["amount"]},
+            }
+        ],
         "TimeToLive": {"AttributeName": "expiresAt", "Enabled": True},
     }
 
 
 def test_a_new_function_gets_no_permissions_and_the_shared_code_folder():
-    configuration = {"FunctionName": "payments-void-dev", "Runtime": "nodejs18.x", "Handler": "void.handler", "MemorySize": 128,
-                     "Timeout": 3, "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:payments-void-dev", "CodeSize": 10}
+    configuration = {
+        "FunctionName": "payments-void-dev",
+        "Runtime": "nodejs18.x",
+        "Handler": "void.handler",
+        "MemorySize": 128,
+        "Timeout": 3,
+        "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:payments-void-dev",
+        "CodeSize": 10,
+    }
     assert function_entry(configuration, None, "stacks/compute/handlers/payments") == {
-        "FunctionName": "payments-void-dev", "Runtime": "nodejs18.x", "Handler": "void.handler", "MemorySize": 128, "Timeout": 3,
-        "CodePath": "stacks/compute/handlers/payments", "Permissions": [],
+        "FunctionName": "payments-void-dev",
+        "Runtime": "nodejs18.x",
+        "Handler": "void.handler",
+        "MemorySize": 128,
+        "Timeout": 3,
+        "CodePath": "stacks/compute/handlers/payments",
+        "Permissions": [],
     }
 
 

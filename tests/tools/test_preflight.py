@@ -100,6 +100,7 @@ def run(settings: pf.LayerSettings, inventory: Any, lam: Any | None = None, env:
 
 # --- a clean pass ---------------------------------------------------------------------------------
 
+
 def test_a_ready_account_passes_with_a_hosted_zone(account: None, inventory: Any) -> None:
     assert run(layer_settings(zone=make_zone()), inventory) == []
 
@@ -109,6 +110,7 @@ def test_a_ready_account_passes_with_a_wildcard_certificate(account: None, inven
 
 
 # --- each problem on its own ----------------------------------------------------------------------
+
 
 def settings_of(problems: list[tuple[str, str]]) -> list[str]:
     return [setting for setting, _ in problems]
@@ -123,8 +125,13 @@ def test_the_dev_account_is_refused(account: None, inventory: Any, monkeypatch: 
 
 def test_an_account_not_listed_is_refused(account: None, inventory: Any) -> None:
     problems = run(layer_settings(zone=make_zone(), allowed=("444455556666",)), inventory)
-    assert problems == [("allowedAccountIds", f"the credentials belong to account {PROD}, which is not listed (444455556666); "
-                         "use the production account's credentials or fix the list")]
+    assert problems == [
+        (
+            "allowedAccountIds",
+            f"the credentials belong to account {PROD}, which is not listed (444455556666); "
+            "use the production account's credentials or fix the list",
+        )
+    ]
 
 
 def test_an_allow_list_naming_the_dev_account_is_refused(account: None, inventory: Any) -> None:
@@ -225,10 +232,13 @@ def test_a_missing_pulumi_cli_is_refused(account: None, inventory: Any) -> None:
     assert settings_of(run(layer_settings(zone=make_zone()), inventory, env=env)) == ["PATH"]
 
 
-@pytest.mark.parametrize("variables", [
-    {"PULUMI_CONFIG_PASSPHRASE": ""},  # an empty passphrase, set on purpose, is a passphrase
-    {"PULUMI_SECRETS_PROVIDER": "awskms://alias/pulumi-secrets?region=eu-west-1"},
-])
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"PULUMI_CONFIG_PASSPHRASE": ""},  # an empty passphrase, set on purpose, is a passphrase
+        {"PULUMI_SECRETS_PROVIDER": "awskms://alias/pulumi-secrets?region=eu-west-1"},
+    ],
+)
 def test_a_passphrase_or_a_secrets_provider_is_enough(account: None, inventory: Any, variables: dict[str, str]) -> None:
     env = pf.Environment(variables=variables, which=lambda name: "/usr/bin/pulumi")
     assert run(layer_settings(zone=make_zone()), inventory, env=env) == []
@@ -243,9 +253,12 @@ def test_no_secrets_provider_is_refused(account: None, inventory: Any, tmp_path:
 
 # --- everything at once, and the exit codes ---------------------------------------------------------
 
+
 def test_every_problem_is_reported_at_once(account: None, inventory: Any) -> None:
     settings = layer_settings(
-        cert=make_certificate("other.acme-pay.eu", region="eu-west-1"), emails=(), allowed=("444455556666",),
+        cert=make_certificate("other.acme-pay.eu", region="eu-west-1"),
+        emails=(),
+        allowed=("444455556666",),
         compute={"runtime": "nodejs20.x"},
     )
     settings = dataclasses.replace(
@@ -254,8 +267,15 @@ def test_every_problem_is_reported_at_once(account: None, inventory: Any) -> Non
     env = pf.Environment(variables={}, which=lambda name: None)
     problems = run(settings, inventory, lambda_client(concurrency=300, unreserved=300), env)
     assert settings_of(problems) == [
-        "PATH", "PULUMI_CONFIG_PASSPHRASE", "allowedAccountIds", "api.domainName", "api.certificateArn",
-        "alarms.emails", "compute.reservedConcurrency", "compute.accountConcurrencyLimit", "compute.runtime",
+        "PATH",
+        "PULUMI_CONFIG_PASSPHRASE",
+        "allowedAccountIds",
+        "api.domainName",
+        "api.certificateArn",
+        "alarms.emails",
+        "compute.reservedConcurrency",
+        "compute.accountConcurrencyLimit",
+        "compute.runtime",
     ]
 
 
@@ -268,8 +288,15 @@ def test_main_exits_1_listing_every_problem_of_the_shipped_example(account: None
 
 
 def test_main_exits_2_when_the_account_cannot_be_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: Any) -> None:
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))

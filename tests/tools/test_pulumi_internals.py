@@ -48,9 +48,7 @@ def test_the_process_wide_state_has_the_shape_the_reset_expects():
 
 
 def _run(program):
-    pulumi_internals.run_with_mocks(
-        program, mocks=PlanMocks(), config={}, project="internals", stack="test", organization="organization"
-    )
+    pulumi_internals.run_with_mocks(program, mocks=PlanMocks(), config={}, project="internals", stack="test", organization="organization")
 
 
 def _failing_program():

@@ -52,8 +52,11 @@ def synthetic_plan(inventory, suffix="eu1"):
     """A complete, compliant plan in the shape `make plan` writes, derived from the inventory with the naming rule."""
     key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0000-data"
     logs_key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0000-logs"
-    foundation = layer("foundation", [provider(), resource("aws:kms/key:Key", "data-key", {"enableKeyRotation": True}, arn=key)],
-                       {"dataKeyArn": key, "logsKeyArn": logs_key})
+    foundation = layer(
+        "foundation",
+        [provider(), resource("aws:kms/key:Key", "data-key", {"enableKeyRotation": True}, arn=key)],
+        {"dataKeyArn": key, "logsKeyArn": logs_key},
+    )
 
     buckets = {b.name: production_name(b.name, suffix) for b in inventory.buckets}
     tables = {t.name: production_name(t.name, suffix) for t in inventory.tables}
@@ -63,31 +66,63 @@ def synthetic_plan(inventory, suffix="eu1"):
     for prod in [*buckets.values(), f"payments-artifacts-production-{suffix}", log_bucket]:
         data_resources += [
             resource(BUCKET, prod, {"bucket": prod}, arn=f"arn:aws:s3:::{prod}"),
-            resource(BUCKET_SSE, f"{prod}-sse", {"bucket": prod, "rules": [
-                {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key}}]}),
-            resource("aws:s3/bucketVersioning:BucketVersioning", f"{prod}-versioning",
-                     {"bucket": prod, "versioningConfiguration": {"status": "Enabled"}},
-                     arn=f"arn:aws:s3:{REGION}:{ACCOUNT}:{prod}-versioning"),
-            resource(LIFECYCLE, f"{prod}-lifecycle", {
-                "bucket": prod, "transitionDefaultMinimumObjectSize": "varies_by_storage_class",
-                "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}],
-            }),
-            resource(PUBLIC_ACCESS, f"{prod}-public-access", {"bucket": prod, **dict.fromkeys(
-                ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)}),
+            resource(
+                BUCKET_SSE,
+                f"{prod}-sse",
+                {"bucket": prod, "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key}}]},
+            ),
+            resource(
+                "aws:s3/bucketVersioning:BucketVersioning",
+                f"{prod}-versioning",
+                {"bucket": prod, "versioningConfiguration": {"status": "Enabled"}},
+                arn=f"arn:aws:s3:{REGION}:{ACCOUNT}:{prod}-versioning",
+            ),
+            resource(
+                LIFECYCLE,
+                f"{prod}-lifecycle",
+                {
+                    "bucket": prod,
+                    "transitionDefaultMinimumObjectSize": "varies_by_storage_class",
+                    "rules": [{"status": "Enabled", "transitions": [{"days": 90, "storageClass": "GLACIER"}]}],
+                },
+            ),
+            resource(
+                PUBLIC_ACCESS,
+                f"{prod}-public-access",
+                {
+                    "bucket": prod,
+                    **dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True),
+                },
+            ),
         ]
         if prod != log_bucket:
             data_resources.append(resource(LOGGING, f"{prod}-access-logs", {"bucket": prod, "targetBucket": log_bucket}))
     for dev, prod in tables.items():
-        data_resources.append(resource(TABLE, dev, {
-            "name": prod, "serverSideEncryption": {"enabled": True, "kmsKeyArn": key},
-            "billingMode": "PAY_PER_REQUEST", "pointInTimeRecovery": {"enabled": True},
-        }, arn=table_arns[dev]))
+        data_resources.append(
+            resource(
+                TABLE,
+                dev,
+                {
+                    "name": prod,
+                    "serverSideEncryption": {"enabled": True, "kmsKeyArn": key},
+                    "billingMode": "PAY_PER_REQUEST",
+                    "pointInTimeRecovery": {"enabled": True},
+                },
+                arn=table_arns[dev],
+            )
+        )
     data_resources.append(resource(BACKUP_SELECTION, "tables", {"name": "payments-backup-tables", "resources": list(table_arns.values())}))
-    data = layer("data", data_resources, {
-        "bucketNames": buckets, "bucketArns": {d: f"arn:aws:s3:::{p}" for d, p in buckets.items()},
-        "tableNames": tables, "tableArns": table_arns,
-        "backupPlanArn": f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-plan:0000",
-    })
+    data = layer(
+        "data",
+        data_resources,
+        {
+            "bucketNames": buckets,
+            "bucketArns": {d: f"arn:aws:s3:::{p}" for d, p in buckets.items()},
+            "tableNames": tables,
+            "tableArns": table_arns,
+            "backupPlanArn": f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-plan:0000",
+        },
+    )
 
     functions = {f.name: production_name(f.name, suffix) for f in inventory.functions}
     function_arns = {dev: f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{prod}" for dev, prod in functions.items()}
@@ -98,36 +133,79 @@ def synthetic_plan(inventory, suffix="eu1"):
     ]
     for dev, prod in functions.items():
         compute_resources += [
-            resource(FUNCTION, dev, {
-                "name": prod, "tracingConfig": {"mode": "Active"}, "runtime": "nodejs24.x", "reservedConcurrentExecutions": 10,
-                "kmsKeyArn": key, "codeSigningConfigArn": csc_arn,
-            }, arn=function_arns[dev]),
-            resource(LOG_GROUP, f"{dev}-logs", {"name": f"/aws/lambda/{prod}", "kmsKeyId": logs_key, "retentionInDays": 30},
-                     arn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{prod}"),
+            resource(
+                FUNCTION,
+                dev,
+                {
+                    "name": prod,
+                    "tracingConfig": {"mode": "Active"},
+                    "runtime": "nodejs24.x",
+                    "reservedConcurrentExecutions": 10,
+                    "kmsKeyArn": key,
+                    "codeSigningConfigArn": csc_arn,
+                },
+                arn=function_arns[dev],
+            ),
+            resource(
+                LOG_GROUP,
+                f"{dev}-logs",
+                {"name": f"/aws/lambda/{prod}", "kmsKeyId": logs_key, "retentionInDays": 30},
+                arn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{prod}",
+            ),
         ]
     compute = layer("compute", compute_resources, {"functionNames": functions, "functionArns": function_arns})
 
     api_name = production_name(inventory.api.name, suffix)
     stage_arn = f"arn:aws:apigateway:{REGION}::/restapis/abc123/stages/production"
     acl = f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/payments-api-waf/0000"
-    edge = layer("edge", [
-        provider(),
-        resource(STAGE, "stage", {"stageName": "production", "xrayTracingEnabled": True}, arn=stage_arn),
-        resource(WAF_ASSOCIATION, "waf", {"resourceArn": stage_arn, "webAclArn": acl}),
-    ], {"apiName": api_name, "stageArn": stage_arn, "webAclArn": acl})
+    edge = layer(
+        "edge",
+        [
+            provider(),
+            resource(STAGE, "stage", {"stageName": "production", "xrayTracingEnabled": True}, arn=stage_arn),
+            resource(WAF_ASSOCIATION, "waf", {"resourceArn": stage_arn, "webAclArn": acl}),
+        ],
+        {"apiName": api_name, "stageArn": stage_arn, "webAclArn": acl},
+    )
 
     topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:payments-alarms-production-{suffix}"
     topic = resource(TOPIC, "alarms", {"name": "payments-alarms", "kmsMasterKeyId": logs_key}, arn=topic_arn)
     observability_resources = [provider(), topic]
     for prod in tables.values():
-        observability_resources.append(resource(ALARM, f"{prod}-throttles", {"name": f"{prod}-throttles", "metricQueries": [
-            {"id": "reads", "metric": {"metricName": "ReadThrottleEvents", "namespace": "AWS/DynamoDB", "dimensions": {"TableName": prod}}},
-            {"id": "throttles", "expression": "reads", "returnData": True}]},
-            arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{prod}-throttles"))
+        observability_resources.append(
+            resource(
+                ALARM,
+                f"{prod}-throttles",
+                {
+                    "name": f"{prod}-throttles",
+                    "metricQueries": [
+                        {
+                            "id": "reads",
+                            "metric": {"metricName": "ReadThrottleEvents", "namespace": "AWS/DynamoDB", "dimensions": {"TableName": prod}},
+                        },
+                        {"id": "throttles", "expression": "reads", "returnData": True},
+                    ],
+                },
+                arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{prod}-throttles",
+            )
+        )
     for prod in functions.values():
-        observability_resources.append(resource(ALARM, f"{prod}-errors", {"name": f"{prod}-errors", "metricQueries": [
-            {"id": "errors", "metric": {"metricName": "Errors", "namespace": "AWS/Lambda", "dimensions": {"FunctionName": prod}}}]},
-            arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{prod}-errors"))
+        observability_resources.append(
+            resource(
+                ALARM,
+                f"{prod}-errors",
+                {
+                    "name": f"{prod}-errors",
+                    "metricQueries": [
+                        {
+                            "id": "errors",
+                            "metric": {"metricName": "Errors", "namespace": "AWS/Lambda", "dimensions": {"FunctionName": prod}},
+                        }
+                    ],
+                },
+                arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{prod}-errors",
+            )
+        )
     observability = layer("observability", observability_resources, {"alarmTopicArn": topic_arn})
     return [foundation, data, compute, edge, observability]
 
@@ -282,11 +360,21 @@ def test_deployed_stacks_are_read_through_the_pulumi_cli(tmp_path, inventory, se
     plan = synthetic_plan(inventory)
     data = plan[1]
     urn = "urn:pulumi:prod::payments-data::"
-    exported = {"deployment": {"resources": [
-        {"urn": f"{urn}{r['type']}::{r['name']}", "type": r["type"], "id": r["id"], "inputs": r["inputs"], "outputs": r["state"],
-         **({"provider": f"{urn}pulumi:providers:aws::production::0000"} if r["type"] != AWS_PROVIDER else {})}
-        for r in data["resources"]
-    ]}}
+    exported = {
+        "deployment": {
+            "resources": [
+                {
+                    "urn": f"{urn}{r['type']}::{r['name']}",
+                    "type": r["type"],
+                    "id": r["id"],
+                    "inputs": r["inputs"],
+                    "outputs": r["state"],
+                    **({"provider": f"{urn}pulumi:providers:aws::production::0000"} if r["type"] != AWS_PROVIDER else {}),
+                }
+                for r in data["resources"]
+            ]
+        }
+    }
     calls = []
 
     def fake_pulumi(command, cwd):
@@ -314,10 +402,15 @@ def test_a_deployed_resources_real_tags_win_over_the_provider(tmp_path, inventor
     assert row.checks["tags"].status == "fail" and "MigrationDate" in row.checks["tags"].detail
 
 
-@pytest.mark.parametrize(("token", "expected"), [
-    (TABLE, True), (FUNCTION, True), ("aws:s3/bucketVersioning:BucketVersioning", False),
-    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", False),
-])
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (TABLE, True),
+        (FUNCTION, True),
+        ("aws:s3/bucketVersioning:BucketVersioning", False),
+        ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", False),
+    ],
+)
 def test_arn_attribute_is_read_from_the_sdk(token, expected):
     assert has_arn_attribute(token) is expected
 

@@ -75,8 +75,14 @@ def test_missing_and_drifted_resources_are_each_named_and_fail(aws, inventory, m
     assert main([]) == 1
     err = capsys.readouterr().err
     assert f"{sum(f.problem for f in findings)} problem(s)" in err
-    for name in ("payments-receipts-dev", "payments-merchants-dev", "payments-authorizer-dev", "payments-transactions-dev",
-                 "payments-idempotency-dev", "payments-process-payment-dev"):
+    for name in (
+        "payments-receipts-dev",
+        "payments-merchants-dev",
+        "payments-authorizer-dev",
+        "payments-transactions-dev",
+        "payments-idempotency-dev",
+        "payments-process-payment-dev",
+    ):
         assert name in err
 
 
@@ -94,6 +100,7 @@ def test_an_account_other_than_the_inventorys_cannot_be_validated(dev_account, m
 
 
 # --- the pure comparisons ---------------------------------------------------------------------
+
 
 def test_attribute_and_index_order_is_not_drift(inventory):
     table = inventory.table("payments-transactions-dev")

@@ -111,9 +111,7 @@ def run_program(
 
 
 @contextmanager
-def emulated_dev_account(
-    repo_root: Path, inventory_file: Path | None = None, skip: frozenset[str] = frozenset()
-) -> Iterator[None]:
+def emulated_dev_account(repo_root: Path, inventory_file: Path | None = None, skip: frozenset[str] = frozenset()) -> Iterator[None]:
     """moto's AWS, with the dev account holding what the inventory (by default the configured one) describes."""
     settings = load_settings(repo_root)
     inventory = load_inventory(inventory_file or settings.inventory_file, settings.repo_root, settings.environment_suffix)

@@ -67,19 +67,35 @@ def _error_code(exc: ClientError) -> str:
 
 # --- the individual checks: each returns (setting, problem) pairs ---------------------------
 
+
 def account_problems(account: str, settings: Settings, inventory: Inventory) -> list[tuple[str, str]]:
     """The credentials must be a listed production account, and never the dev inventory's account."""
     if guard := account_guard_problems(settings, inventory):
         return guard
     if account == inventory.account_id:
-        return [("allowedAccountIds", f"the credentials belong to the dev account {account} (the inventory's accountId); "
-                 "use the production account's credentials (AWS_PROFILE)")]
+        return [
+            (
+                "allowedAccountIds",
+                f"the credentials belong to the dev account {account} (the inventory's accountId); "
+                "use the production account's credentials (AWS_PROFILE)",
+            )
+        ]
     if not settings.allowed_account_ids:
-        return [("allowedAccountIds", f"is empty; set it to [\"{account}\"] once you have confirmed {account} is the production "
-                 "account, so a wrong profile can never deploy")]
+        return [
+            (
+                "allowedAccountIds",
+                f'is empty; set it to ["{account}"] once you have confirmed {account} is the production '
+                "account, so a wrong profile can never deploy",
+            )
+        ]
     if account not in settings.allowed_account_ids:
-        return [("allowedAccountIds", f"the credentials belong to account {account}, which is not listed "
-                 f"({', '.join(settings.allowed_account_ids)}); use the production account's credentials or fix the list")]
+        return [
+            (
+                "allowedAccountIds",
+                f"the credentials belong to account {account}, which is not listed "
+                f"({', '.join(settings.allowed_account_ids)}); use the production account's credentials or fix the list",
+            )
+        ]
     return []
 
 
@@ -120,9 +136,16 @@ def hosted_zone_problems(settings: Settings, clients: ClientFactory) -> list[tup
     """The zone must exist in this account, be public and be the domain's zone (or a parent of it)."""
     zone_id, domain = settings.api.hosted_zone_id, settings.api.domain_name
     if zone_id is None:
-        return [] if settings.api.certificate_arn else [
-            ("api.hostedZoneId", "neither api.hostedZoneId nor api.certificateArn is set; the edge layer needs one to certify the domain")
-        ]
+        return (
+            []
+            if settings.api.certificate_arn
+            else [
+                (
+                    "api.hostedZoneId",
+                    "neither api.hostedZoneId nor api.certificateArn is set; the edge layer needs one to certify the domain",
+                )
+            ]
+        )
     try:
         zone = clients("route53").get_hosted_zone(Id=zone_id)["HostedZone"]
     except ClientError as exc:
@@ -201,13 +224,15 @@ def concurrency_problems(settings: Settings, inventory: Inventory, clients: Clie
     problems = []
     total, available = sum(wanted.values()), unreserved + held
     if total + MIN_UNRESERVED_CONCURRENCY > available:
-        problems.append((
-            "compute.reservedConcurrency",
-            f"the account's Lambda concurrency quota is {quota} ({unreserved} unreserved); reserving {total} for these functions "
-            f"would leave {available - total}, and AWS requires {MIN_UNRESERVED_CONCURRENCY} unreserved. Lower "
-            "compute.reservedConcurrency / compute.defaultReservedConcurrency, or raise the quota (Service Quotas: "
-            "Lambda 'Concurrent executions')",
-        ))
+        problems.append(
+            (
+                "compute.reservedConcurrency",
+                f"the account's Lambda concurrency quota is {quota} ({unreserved} unreserved); reserving {total} for these functions "
+                f"would leave {available - total}, and AWS requires {MIN_UNRESERVED_CONCURRENCY} unreserved. Lower "
+                "compute.reservedConcurrency / compute.defaultReservedConcurrency, or raise the quota (Service Quotas: "
+                "Lambda 'Concurrent executions')",
+            )
+        )
     if compute.account_concurrency_limit > quota:
         configured = compute.account_concurrency_limit
         problems.append(("compute.accountConcurrencyLimit", f"is {configured} but the account's quota is {quota}; set it to {quota}"))
@@ -224,14 +249,17 @@ def tooling_problems(env: Environment) -> list[tuple[str, str]]:
     if passphrase_file and not Path(passphrase_file).is_file():
         problems.append(("PULUMI_CONFIG_PASSPHRASE_FILE", f"{passphrase_file} does not exist"))
     elif "PULUMI_CONFIG_PASSPHRASE" not in variables and not passphrase_file and not variables.get("PULUMI_SECRETS_PROVIDER"):
-        problems.append((
-            "PULUMI_CONFIG_PASSPHRASE",
-            "no secrets provider: set PULUMI_SECRETS_PROVIDER (e.g. awskms://alias/...), or PULUMI_CONFIG_PASSPHRASE / _FILE",
-        ))
+        problems.append(
+            (
+                "PULUMI_CONFIG_PASSPHRASE",
+                "no secrets provider: set PULUMI_SECRETS_PROVIDER (e.g. awskms://alias/...), or PULUMI_CONFIG_PASSPHRASE / _FILE",
+            )
+        )
     return problems
 
 
 # --- putting it together ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LayerSettings:

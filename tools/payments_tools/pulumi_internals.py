@@ -27,6 +27,7 @@ INTERNALS_CHANGED = (
     "update tools/payments_tools/pulumi_internals.py for this Pulumi version or pin the previous one in requirements.txt"
 )
 
+
 def changed(detail: str) -> str:
     """The message for a private API that is no longer what this module expects."""
     return INTERNALS_CHANGED.format(version=importlib.metadata.version("pulumi"), detail=detail)

@@ -54,8 +54,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "alarms": (),
     "waf": ("waf-on-stage",),
     "tracing": ("xray-tracing",),
-    "storage": ("bucket-versioning", "bucket-lifecycle", "lifecycle-settings", "bucket-public-access-block", "no-public-buckets",
-                "access-trail"),
+    "storage": (
+        "bucket-versioning",
+        "bucket-lifecycle",
+        "lifecycle-settings",
+        "bucket-public-access-block",
+        "no-public-buckets",
+        "access-trail",
+    ),
     "tables": ("table-pitr", "table-on-demand"),
     "functions": ("creatable-runtime", "reserved-concurrency", "code-signing", "code-signing-enforced"),
     "logs": ("log-retention-30-days",),
@@ -164,6 +170,7 @@ class Report:
 
 # --- reading the layers ------------------------------------------------------------------------
 
+
 def layers_from_plan(path: Path) -> list[LayerState]:
     """The offline plan's JSON (`make plan`) as layer states; a layer not built counts as not deployed."""
     try:
@@ -206,15 +213,17 @@ def _exported_resources(deployment: Mapping[str, Any]) -> list[dict[str, Any]]:
     resources = []
     for res in (deployment.get("deployment") or {}).get("resources") or []:
         urn = str(res.get("urn", ""))
-        resources.append({
-            "type": res.get("type", ""),
-            "name": urn.rsplit("::", 1)[-1],
-            "id": res.get("id", ""),
-            "urn": urn,
-            "inputs": res.get("inputs") or {},
-            "state": res.get("outputs") or {},
-            "provider": res.get("provider", ""),
-        })
+        resources.append(
+            {
+                "type": res.get("type", ""),
+                "name": urn.rsplit("::", 1)[-1],
+                "id": res.get("id", ""),
+                "urn": urn,
+                "inputs": res.get("inputs") or {},
+                "state": res.get("outputs") or {},
+                "provider": res.get("provider", ""),
+            }
+        )
     return resources
 
 
@@ -240,6 +249,7 @@ def layers_from_pulumi(repo_root: Path, stacks: Mapping[str, str], run: Runner =
 
 
 # --- ARNs ----------------------------------------------------------------------------------------
+
 
 def _walk_arns(value: object, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(value, str) and value.startswith("arn:"):
@@ -281,6 +291,7 @@ def layer_arns(state: LayerState) -> list[ArnRow]:
 
 # --- dev → production -------------------------------------------------------------------------
 
+
 def _mapping_rows(
     kind: str, dev_names: list[str], layer: LayerState | None, names_key: str, arns_key: str, suffix: str
 ) -> list[MappingRow]:
@@ -319,6 +330,7 @@ def dev_to_production(inventory: Inventory, layers: Mapping[str, LayerState], su
 
 
 # --- compliance --------------------------------------------------------------------------------
+
 
 def _pass(detail: str) -> Check:
     return Check("pass", detail)
@@ -429,6 +441,7 @@ def build_report(layers: list[LayerState], inventory: Inventory, settings: Setti
 
 # --- rendering -----------------------------------------------------------------------------------
 
+
 def _short(type_token: str) -> str:
     """`aws:dynamodb/table:Table` → `Table`."""
     return type_token.rsplit(":", 1)[-1]
@@ -477,8 +490,10 @@ def render_markdown(report: Report) -> str:
     marks = {"pass": "pass", "fail": "**fail**"}
     lines += _table(
         ["Layer", "Type", "Name", *CHECKS],
-        [[r.layer, _short(r.type), r.name, *(marks[r.checks[c].status] if c in r.checks else "—" for c in CHECKS)]
-         for r in report.compliance],
+        [
+            [r.layer, _short(r.type), r.name, *(marks[r.checks[c].status] if c in r.checks else "—" for c in CHECKS)]
+            for r in report.compliance
+        ],
     )
     absent = report.layers_in(False)
     if absent:

@@ -26,13 +26,28 @@ DATA_KEY_VARIABLE = "DATA_KEY_ARN"
 """The variable naming the data CMK: a handler writing to S3 must name it (SSEKMSKeyId), since
 `aws:kms` without a key id makes S3 use the AWS managed aws/s3 key instead of the bucket default."""
 
-RESERVED_VARIABLES = frozenset({
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-})
+RESERVED_VARIABLES = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
 """Variables the Lambda runtime sets itself; CreateFunction rejects them."""
 
 
@@ -94,10 +109,13 @@ def function_specs(inventory: Inventory, settings: Settings) -> tuple[FunctionSp
     """One spec per dev function; refuses unknown reservation keys and a concurrency total AWS would reject."""
     compute = settings.compute
     known = {f.name for f in inventory.functions}
-    raise_if_any([
-        (f"compute.reservedConcurrency.{name}", "is not a function in the dev inventory")
-        for name in sorted(compute.reserved_concurrency) if name not in known
-    ])
+    raise_if_any(
+        [
+            (f"compute.reservedConcurrency.{name}", "is not a function in the dev inventory")
+            for name in sorted(compute.reserved_concurrency)
+            if name not in known
+        ]
+    )
     check_concurrency({f.name: reserved_concurrency(f.name, compute) for f in inventory.functions}, compute.account_concurrency_limit)
     return tuple(_spec(f, settings) for f in inventory.functions)
 
@@ -118,9 +136,7 @@ def _spec(function: Function, settings: Settings) -> FunctionSpec:
     )
 
 
-def resource_name_map(
-    inventory: Inventory, table_names: Mapping[str, str], bucket_names: Mapping[str, str], suffix: str
-) -> dict[str, str]:
+def resource_name_map(inventory: Inventory, table_names: Mapping[str, str], bucket_names: Mapping[str, str], suffix: str) -> dict[str, str]:
     """{dev name: production name} for every table, bucket and function the inventory names.
 
     Tables and buckets come from the data layer's outputs (what was really created);
@@ -172,7 +188,8 @@ def production_environment(
     if dev_account_id:
         problems += [
             (f"{at}.{key}", f"holds the dev account id {dev_account_id}; reference the resource by name so it can be rewritten")
-            for key, value in rewritten.items() if dev_account_id in value
+            for key, value in rewritten.items()
+            if dev_account_id in value
         ]
     raise_if_any(problems, header="invalid production environment:")
     return rewritten

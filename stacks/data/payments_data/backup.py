@@ -80,9 +80,7 @@ class TableBackups(pulumi.ComponentResource):
     vault_arn: pulumi.Output[str]
     plan_arn: pulumi.Output[str]
 
-    def __init__(
-        self, logical_name: str, args: TableBackupsArgs, opts: pulumi.ResourceOptions
-    ) -> None:
+    def __init__(self, logical_name: str, args: TableBackupsArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:data:Backups", logical_name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         vault = aws.backup.Vault(

@@ -129,9 +129,7 @@ def lifecycle_rule(storage: StorageSettings) -> aws.s3.BucketLifecycleConfigurat
         status="Enabled",
         # An explicit empty prefix: the rule covers every object (a rule without a filter is deprecated).
         filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-        transitions=[
-            aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=storage.glacier_transition_days, storage_class="GLACIER")
-        ],
+        transitions=[aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=storage.glacier_transition_days, storage_class="GLACIER")],
         noncurrent_version_transitions=[
             aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionTransitionArgs(
                 noncurrent_days=storage.noncurrent_transition_days, storage_class="GLACIER"
@@ -174,9 +172,7 @@ class SecureBucket(pulumi.ComponentResource):
     name: pulumi.Output[str]
     arn: pulumi.Output[str]
 
-    def __init__(
-        self, logical_name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions
-    ) -> None:
+    def __init__(self, logical_name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:data:Bucket", logical_name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(logical_name, bucket=args.name, force_destroy=args.storage.force_destroy, opts=child)

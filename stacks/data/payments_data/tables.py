@@ -82,9 +82,7 @@ class MirroredTable(pulumi.ComponentResource):
     stream_arn: pulumi.Output[str] | None
     """The stream's ARN, or None when the dev table has no stream."""
 
-    def __init__(
-        self, logical_name: str, args: MirroredTableArgs, opts: pulumi.ResourceOptions
-    ) -> None:
+    def __init__(self, logical_name: str, args: MirroredTableArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("payments:data:Table", logical_name, None, opts)
         table = aws.dynamodb.Table(
             logical_name,

@@ -205,4 +205,3 @@ def document_hash(doc: Mapping[str, Any]) -> str:
     """
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-

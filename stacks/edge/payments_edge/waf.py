@@ -56,6 +56,7 @@ def web_acl_capacity(groups: tuple[str, ...] = MANAGED_RULE_GROUPS) -> int:
         raise ValueError(f"no published WCU recorded for {', '.join(unknown)}; add it to MANAGED_GROUP_WCU")
     return RATE_RULE_WCU + sum(MANAGED_GROUP_WCU[g] for g in groups)
 
+
 RATE_LIMIT_RULE = "per-ip-rate-limit"
 RATE_WINDOW_SECONDS = 300
 """WAF counts requests per IP over this window; `api.wafRateLimit` is the limit per window."""

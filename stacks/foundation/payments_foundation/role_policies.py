@@ -46,9 +46,7 @@ BACKUP_MANAGED_POLICIES: tuple[str, ...] = (
     aws_managed_policy_arn("service-role/AWSBackupServiceRolePolicyForRestores"),
 )
 """AWS maintains these as Backup adds features; a hand-written copy would fall behind."""
-API_GATEWAY_MANAGED_POLICIES: tuple[str, ...] = (
-    aws_managed_policy_arn("service-role/AmazonAPIGatewayPushToCloudWatchLogs"),
-)
+API_GATEWAY_MANAGED_POLICIES: tuple[str, ...] = (aws_managed_policy_arn("service-role/AmazonAPIGatewayPushToCloudWatchLogs"),)
 
 
 @dataclass(frozen=True)

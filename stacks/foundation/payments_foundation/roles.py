@@ -53,9 +53,7 @@ class ServiceRole(pulumi.ComponentResource):
         )
         aws.iam.RolePolicy(name, name=args.role_name, role=role.name, policy=args.inline_policy, opts=child)
         for policy_arn in args.managed_policy_arns:
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{policy_arn.rsplit('/', 1)[-1]}", role=role.name, policy_arn=policy_arn, opts=child
-            )
+            aws.iam.RolePolicyAttachment(f"{name}-{policy_arn.rsplit('/', 1)[-1]}", role=role.name, policy_arn=policy_arn, opts=child)
         self.arn = role.arn
         self.role_name = role.name
         self.register_outputs({"arn": self.arn, "roleName": self.role_name})

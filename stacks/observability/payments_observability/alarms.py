@@ -105,9 +105,7 @@ def table_throttle_alarm(dev_table: str, table_name: pulumi.Input[str], settings
     )
 
 
-def gsi_throttle_alarm(
-    dev_table: str, index: str, table_name: pulumi.Input[str], settings: AlarmSettings, suffix: str
-) -> AlarmSpec:
+def gsi_throttle_alarm(dev_table: str, index: str, table_name: pulumi.Input[str], settings: AlarmSettings, suffix: str) -> AlarmSpec:
     """Read or write throttle events on one global secondary index.
 
     A table's TableName-only throttle metrics exclude its GSIs: CloudWatch publishes an index's
@@ -224,8 +222,11 @@ def layer_alarms(
     specs = [
         *(table_throttle_alarm(dev, name, settings, suffix) for dev, name in tables.items()),
         *(gsi_throttle_alarm(dev, index, tables[dev], settings, suffix) for dev, names in (indexes or {}).items() for index in names),
-        *(alarm for dev, name in functions.items()
-          for alarm in (function_error_rate_alarm(dev, name, settings, suffix), function_throttle_alarm(dev, name, settings, suffix))),
+        *(
+            alarm
+            for dev, name in functions.items()
+            for alarm in (function_error_rate_alarm(dev, name, settings, suffix), function_throttle_alarm(dev, name, settings, suffix))
+        ),
         *api_alarms(dev_api, api_name, stage_name, settings, suffix),
     ]
     raise_if_any(alarm_name_problems(specs), header="invalid alarm names:")

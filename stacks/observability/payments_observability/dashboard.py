@@ -67,11 +67,16 @@ def _api_widgets(names: DashboardNames, region: str, period: int) -> list[dict[s
         _widget(
             "API error rates (4xx, 5xx)",
             [["AWS/ApiGateway", "4XXError", *dims, {"label": "4xx rate"}], ["AWS/ApiGateway", "5XXError", *dims, {"label": "5xx rate"}]],
-            region=region, stat="Average", period=period,
+            region=region,
+            stat="Average",
+            period=period,
         ),
         _widget(
             "API latency (p50, p99)",
-            latency, region=region, stat="p50", period=period,
+            latency,
+            region=region,
+            stat="p50",
+            period=period,
         ),
     ]
 
@@ -90,22 +95,31 @@ def _latency_search(table: str, period: int) -> str:
     return f"SEARCH('{query}', 'Average', {period})"
 
 
-def _dynamodb_widgets(
-    tables: Sequence[str], region: str, period: int, indexes: Sequence[tuple[str, str]] = ()
-) -> list[dict[str, Any]]:
+def _dynamodb_widgets(tables: Sequence[str], region: str, period: int, indexes: Sequence[tuple[str, str]] = ()) -> list[dict[str, Any]]:
     throttles = [["AWS/DynamoDB", metric, "TableName", t] for t in tables for metric in ("ReadThrottleEvents", "WriteThrottleEvents")]
     latency = [[{"expression": _latency_search(t, period), "id": f"latency{i}", "label": t}] for i, t in enumerate(tables)]
     # A GSI's throttles are published under TableName + GlobalSecondaryIndexName only, never in the table's own series.
     gsi_throttles = [
         ["AWS/DynamoDB", metric, "TableName", t, "GlobalSecondaryIndexName", index]
-        for t, index in indexes for metric in ("ReadThrottleEvents", "WriteThrottleEvents")
+        for t, index in indexes
+        for metric in ("ReadThrottleEvents", "WriteThrottleEvents")
     ]
     gsi = [_widget("DynamoDB GSI throttle events", gsi_throttles, region=region, stat="Sum", period=period)] if gsi_throttles else []
     return [
-        _widget("DynamoDB consumed read capacity", [["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", t] for t in tables],
-                region=region, stat="Sum", period=period),
-        _widget("DynamoDB consumed write capacity", [["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", t] for t in tables],
-                region=region, stat="Sum", period=period),
+        _widget(
+            "DynamoDB consumed read capacity",
+            [["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", t] for t in tables],
+            region=region,
+            stat="Sum",
+            period=period,
+        ),
+        _widget(
+            "DynamoDB consumed write capacity",
+            [["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", t] for t in tables],
+            region=region,
+            stat="Sum",
+            period=period,
+        ),
         _widget("DynamoDB throttle events", throttles, region=region, stat="Sum", period=period),
         _widget("DynamoDB successful request latency", latency, region=region, stat="Average", period=period),
         *gsi,
@@ -198,10 +212,16 @@ class ServiceDashboard(pulumi.ComponentResource):
             functions=pulumi.Output.all(*args.functions),
             buckets=pulumi.Output.all(*args.buckets),
             index_tables=pulumi.Output.all(*(table for table, _ in args.indexes)),
-        ).apply(lambda v: DashboardNames(
-            v["api_name"], v["stage_name"], tuple(v["tables"]), tuple(v["functions"]), tuple(v["buckets"]),
-            tuple(zip(v["index_tables"], (index for _, index in args.indexes), strict=True)),
-        ))
+        ).apply(
+            lambda v: DashboardNames(
+                v["api_name"],
+                v["stage_name"],
+                tuple(v["tables"]),
+                tuple(v["functions"]),
+                tuple(v["buckets"]),
+                tuple(zip(v["index_tables"], (index for _, index in args.indexes), strict=True)),
+            )
+        )
         self.dashboard = aws.cloudwatch.Dashboard(
             name,
             dashboard_name=args.name,

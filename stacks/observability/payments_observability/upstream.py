@@ -58,9 +58,7 @@ def read_upstream(ctx: LayerContext) -> WatchedResources:
         logs_key_arn=foundation.require(Foundation.LOGS_KEY_ARN),
         tables={t.name: _pick(table_names, t.name, layer=Data.LAYER, key=Data.TABLE_NAMES) for t in inventory.tables},
         indexes={t.name: tuple(i.name for i in t.global_secondary_indexes) for t in inventory.tables if t.global_secondary_indexes},
-        functions={
-            f.name: _pick(function_names, f.name, layer=Compute.LAYER, key=Compute.FUNCTION_NAMES) for f in inventory.functions
-        },
+        functions={f.name: _pick(function_names, f.name, layer=Compute.LAYER, key=Compute.FUNCTION_NAMES) for f in inventory.functions},
         buckets={b.name: _pick(bucket_names, b.name, layer=Data.LAYER, key=Data.BUCKET_NAMES) for b in inventory.buckets},
         artifacts_bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
         api_name=edge.require(Edge.API_NAME),
