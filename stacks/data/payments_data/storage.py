@@ -29,28 +29,26 @@ MIN_TLS_VERSION = "1.2"
 """Oldest TLS version the bucket policy accepts (PCI DSS forbids anything older)."""
 
 
-def artifacts_bucket_name(suffix: str) -> str:
-    """The artifacts bucket's physical name, refused early when S3 would refuse it."""
+def _bucket_name(parts: tuple[str, str], suffix: str) -> str:
+    """A bucket with no dev twin, named by the convention and refused early when S3 would refuse the name."""
     try:
-        name = resource_name(*ARTIFACTS_BUCKET, suffix)
+        name = resource_name(*parts, suffix)
     except ValueError as exc:
         raise ConfigError("environmentSuffix", str(exc)) from exc
     reason = check_length(name, "s3_bucket")
     if reason:
         raise ConfigError("environmentSuffix", reason)
     return name
+
+
+def artifacts_bucket_name(suffix: str) -> str:
+    """The artifacts bucket's physical name."""
+    return _bucket_name(ARTIFACTS_BUCKET, suffix)
 
 
 def access_log_bucket_name(suffix: str) -> str:
-    """The access-log bucket's physical name, refused early when S3 would refuse it."""
-    try:
-        name = resource_name(*ACCESS_LOG_BUCKET, suffix)
-    except ValueError as exc:
-        raise ConfigError("environmentSuffix", str(exc)) from exc
-    reason = check_length(name, "s3_bucket")
-    if reason:
-        raise ConfigError("environmentSuffix", reason)
-    return name
+    """The access-log bucket's physical name."""
+    return _bucket_name(ACCESS_LOG_BUCKET, suffix)
 
 
 def tls_only_policy(bucket_arn: str) -> dict[str, Any]:

@@ -88,6 +88,15 @@ class AlarmSpec:
     treat_missing_data: str = NOT_BREACHING
 
 
+def throttle_queries(dims: Mapping[str, pulumi.Input[str]]) -> tuple[Query, ...]:
+    """Read plus write throttle events under `dims` (a table's, or a table's and one of its GSIs')."""
+    return (
+        Query("reads", "ReadThrottleEvents", metric=Metric("AWS/DynamoDB", "ReadThrottleEvents", dims, "Sum")),
+        Query("writes", "WriteThrottleEvents", metric=Metric("AWS/DynamoDB", "WriteThrottleEvents", dims, "Sum")),
+        Query("throttles", "Throttle events", expression=TABLE_THROTTLE_EXPRESSION, return_data=True),
+    )
+
+
 def table_throttle_alarm(dev_table: str, table_name: pulumi.Input[str], settings: AlarmSettings, suffix: str) -> AlarmSpec:
     """Any read or write throttle event on a production table (on-demand tables throttle only past their limits)."""
     dims = {"TableName": table_name}
@@ -97,11 +106,7 @@ def table_throttle_alarm(dev_table: str, table_name: pulumi.Input[str], settings
         threshold=0,
         period=settings.period_seconds,
         evaluation_periods=settings.evaluation_periods,
-        queries=(
-            Query("reads", "ReadThrottleEvents", metric=Metric("AWS/DynamoDB", "ReadThrottleEvents", dims, "Sum")),
-            Query("writes", "WriteThrottleEvents", metric=Metric("AWS/DynamoDB", "WriteThrottleEvents", dims, "Sum")),
-            Query("throttles", "Throttle events", expression=TABLE_THROTTLE_EXPRESSION, return_data=True),
-        ),
+        queries=throttle_queries(dims),
     )
 
 
@@ -122,11 +127,7 @@ def gsi_throttle_alarm(dev_table: str, index: str, table_name: pulumi.Input[str]
         threshold=0,
         period=settings.period_seconds,
         evaluation_periods=settings.evaluation_periods,
-        queries=(
-            Query("reads", "ReadThrottleEvents", metric=Metric("AWS/DynamoDB", "ReadThrottleEvents", dims, "Sum")),
-            Query("writes", "WriteThrottleEvents", metric=Metric("AWS/DynamoDB", "WriteThrottleEvents", dims, "Sum")),
-            Query("throttles", "Throttle events", expression=TABLE_THROTTLE_EXPRESSION, return_data=True),
-        ),
+        queries=throttle_queries(dims),
     )
 
 
