@@ -104,8 +104,8 @@ describe('validation', () => {
     assertErrorShape(await call(createPayment, event), 400, 'missing_idempotency_key', 'Idempotency-Key');
   });
 
-  test('rejects an empty or over-long Idempotency-Key header', async () => {
-    for (const key of ['', 'k'.repeat(256)]) {
+  test('rejects an empty, short (under 8, the contract minimum) or over-long Idempotency-Key header', async () => {
+    for (const key of ['', 'k'.repeat(7), 'k'.repeat(256)]) {
       const res = await call(createPayment, createPaymentEvent(merchantId, { amount: 100, currency: 'EUR' }, key));
       assertErrorShape(res, 400, 'invalid_idempotency_key', 'Idempotency-Key');
     }

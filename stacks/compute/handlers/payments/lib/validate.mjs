@@ -7,7 +7,7 @@ import { containsCardNumber } from './pan.mjs';
 
 export const MAX_AMOUNT = 99_999_999_999; // minor units; 11 digits, below any card-number length
 export const MAX_TEXT_LENGTH = 256;
-const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/; // printable ASCII
+const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{8,255}$/; // printable ASCII, the contract's minLength 8 and maxLength 255
 
 function rejectUnknownFields(body, allowed) {
   for (const field of Object.keys(body)) {
@@ -69,14 +69,14 @@ export function validateRefund(body) {
   return { amount, ...(reason !== undefined ? { reason } : {}) };
 }
 
-/** The `Idempotency-Key` header (case-insensitive), 1-255 printable ASCII characters. */
+/** The `Idempotency-Key` header (case-insensitive), 8-255 printable ASCII characters, as the API contract declares (API Gateway checks only that it is present). */
 export function requireIdempotencyKey(event) {
   const key = getHeader(event, 'Idempotency-Key');
   if (key === undefined) {
     throw badRequest('missing_idempotency_key', "Header 'Idempotency-Key' is required.");
   }
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-    throw badRequest('invalid_idempotency_key', "Header 'Idempotency-Key' must be 1 to 255 printable ASCII characters.");
+    throw badRequest('invalid_idempotency_key', "Header 'Idempotency-Key' must be 8 to 255 printable ASCII characters.");
   }
   return key;
 }
