@@ -61,7 +61,8 @@ setup: ## create .venv from the hashed lock (requirements-dev.lock), install the
 # bootstrapped with the system pip into .tools/, outside the environment it manages.
 $(UV): requirements-uv.lock
 	@echo "setup: installing uv (requirements-uv.lock) into .tools/uv"
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --require-hashes --target .tools/uv -r requirements-uv.lock
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --require-hashes --upgrade --target .tools/uv -r requirements-uv.lock
+	touch $@  # pip keeps the file's old time when it replaces it: without this, every make reinstalls uv
 
 # `pip sync` makes .venv hold exactly the lock, hash-checked; the repository's own packages are
 # then installed editable, built by the locked setuptools (no build isolation: nothing unpinned).
