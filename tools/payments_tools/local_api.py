@@ -15,7 +15,8 @@ runs a REST API with Lambda proxy integrations:
   draft 4) when the request's content type has one;
 - gateway responses rendered from the contract's templates;
 - each operation dispatched to the real handler (a long-lived Node worker per function,
-  `stacks/compute/handlers/local-worker.mjs`) with an API Gateway proxy event;
+  `stacks/compute/handlers/local-worker.mjs`) with an API Gateway proxy event; the worker runs the
+  esbuild bundle the compute layer deploys (`packaging.cached_bundle`), not the source modules;
 - DynamoDB and S3 are moto (`ThreadedMotoServer` on loopback) holding the production-named tables
   and buckets.
 
@@ -54,11 +55,13 @@ from jsonschema import Draft4Validator
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
+from payments_compute.packaging import cached_bundle, node_target
 from payments_compute.rules import function_environment, function_specs, resource_name_map
 from payments_edge.contract import production_contract
 from payments_edge.names import stage_name
 from payments_tools import node_runtime
 from payments_tools.merchants import Merchants
+from shared.build import build_dir
 from shared.errors import ConfigError
 from shared.inventory import Inventory, load_inventory
 from shared.naming import production_name
@@ -300,9 +303,10 @@ class Worker:
     new execution environment; the invocation count covers every process it ran.
     """
 
-    def __init__(self, repo_root: Path, handler: str, env: Mapping[str, str], log: IO[str] | None) -> None:
+    def __init__(self, repo_root: Path, bundle: Path, handler: str, env: Mapping[str, str], log: IO[str] | None) -> None:
         self.handler = handler
         self.repo_root = repo_root
+        self.bundle = bundle
         self.env = dict(env)
         self.log = log
         self._lock = threading.Lock()
@@ -312,7 +316,7 @@ class Worker:
 
     def _spawn(self) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [node_binary(self.repo_root), str(self.repo_root / WORKER), self.handler],
+            [node_binary(self.repo_root), str(self.repo_root / WORKER), self.handler, str(self.bundle)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log if self.log is not None else subprocess.DEVNULL,
@@ -735,7 +739,9 @@ class LocalApi:
                 # The variables the compute layer gives the deployed function, from the same function.
                 env = function_environment(spec, self.settings.compute.environment, self.inventory.account_id, (name_map, data_key_arn))
                 env |= {**base, "AWS_LAMBDA_FUNCTION_NAME": spec.name}
-                self.workers[spec.name] = Worker(self.settings.repo_root, spec.handler, env, self.handler_log)
+                # The esbuild bundle the compute layer zips and deploys, never the source modules.
+                bundle = cached_bundle(spec.code_path, build_dir(self.settings.repo_root), node_target(spec.runtime))
+                self.workers[spec.name] = Worker(self.settings.repo_root, bundle, spec.handler, env, self.handler_log)
             self.gateway = Gateway(self.contract, self.workers, self.names.stage, self.clock)
             self.server = ThreadingHTTPServer((self.host, self.port), _handler_class(self.gateway))
             self.server.daemon_threads = True

@@ -5,20 +5,21 @@
 // Handler logs (process.stdout in Lambda) go to stderr here, so stdout carries only the protocol.
 // Lives beside, not inside, payments/: it is never part of a Lambda zip.
 //
-// HANDLERS_DIR is the one place that says where handler code comes from: the source modules
-// today; point it at the esbuild bundle's folder to run exactly what is deployed.
+// Handler code comes from the esbuild bundle folder named on the command line (the one the
+// compute layer zips and deploys), so the local API runs exactly what is deployed.
 
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 
-export const HANDLERS_DIR = new URL('./payments/', import.meta.url);
-
-const [spec] = process.argv.slice(2); // e.g. `process-payment.handler`, the function's Handler setting
+// e.g. `process-payment.handler` (the function's Handler setting) and the bundle's folder
+const [spec, bundleDir] = process.argv.slice(2);
 const dot = spec ? spec.lastIndexOf('.') : -1;
-if (dot <= 0) {
-  process.stderr.write(`usage: local-worker.mjs <module.export>, got ${spec}\n`);
+if (dot <= 0 || !bundleDir) {
+  process.stderr.write(`usage: local-worker.mjs <module.export> <bundle folder>, got ${spec} ${bundleDir}\n`);
   process.exit(2);
 }
+const HANDLERS_DIR = pathToFileURL(`${bundleDir}/`);
 const reply = process.stdout.write.bind(process.stdout);
 process.stdout.write = process.stderr.write.bind(process.stderr);
 

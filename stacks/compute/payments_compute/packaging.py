@@ -167,11 +167,21 @@ def artifact_key(sha256: str) -> str:
     return f"{ARTIFACT_PREFIX}/{sha256}.zip"
 
 
-def build_artifact(source: Path, build_dir: Path, target: str) -> Artifact:
-    """Bundle `source` for `target` (cached in `<build_dir>/bundles/`), zip the bundle to `<build_dir>/<sha256>.zip`."""
+def cached_bundle(source: Path, build_dir: Path, target: str) -> Path:
+    """The esbuild bundle of `source` for `target`, built once per input digest into `<build_dir>/bundles/`.
+
+    The one place a bundle is made: the deployment package zips it and `make local-api` runs it,
+    so what runs locally is byte for byte what is deployed.
+    """
     bundle = build_dir / "bundles" / bundle_digest(source, target)
     if not bundle.is_dir():
         bundle_handlers(source, bundle, target)
+    return bundle
+
+
+def build_artifact(source: Path, build_dir: Path, target: str) -> Artifact:
+    """Bundle `source` for `target` (cached), zip the bundle to `<build_dir>/<sha256>.zip`."""
+    bundle = cached_bundle(source, build_dir, target)
     data = build_zip(bundle)
     digest = hashlib.sha256(data).hexdigest()
     build_dir.mkdir(parents=True, exist_ok=True)
