@@ -29,6 +29,6 @@ timed "make test" make test
 grep -E "[0-9]+ passed" "$work/make test.log" | head -1 | tr -d '=' | sed 's/^ */  pytest: /'
 after="$(sed -n '/[0-9]* passed/,/npm test/p' "$work/make test.log" | grep -cE 'Traceback|never retrieved|never awaited|Warning' || true)"
 echo "  tracebacks or warnings after the pytest summary: $after"
-grep -E "^# (pass|fail) " "$work/make test.log" | tr '\n' ' ' | sed 's/^/  node: /'; echo
+grep -E "^(#|ℹ) (pass|fail) " "$work/make test.log" | tr '\n' ' ' | sed 's/^/  node: /'; echo
 make --no-print-directory bench BENCH_ARGS='--only plan-floor' | grep -vE '^(\.venv/bin/python|make\[1\])'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
