@@ -291,3 +291,24 @@ def test_the_zip_cache_key_covers_paths_contents_and_the_deflate_settings(source
     assert renamed != before
     monkeypatch.setattr(packaging, "COMPRESSION_LEVEL", 6)
     assert packaging.zip_inputs_digest(source) != renamed
+
+
+def test_a_bundle_build_that_dies_half_way_leaves_nothing_the_cache_would_trust(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_dir = tmp_path / "artifacts"
+    real = packaging.bundle_handlers
+
+    def dies_half_way(src: Path, out: Path, target: str) -> Path:
+        out.mkdir(parents=True)
+        (out / "index.mjs").write_text("export const half =")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(packaging, "bundle_handlers", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        build_artifact(source, build_dir, "node24")
+    assert list((build_dir / "bundles").iterdir()) == []
+    monkeypatch.setattr(packaging, "bundle_handlers", real)
+    artifact = build_artifact(source, build_dir, "node24")
+    assert "export const half =" not in (artifact.bundle / "index.mjs").read_text()
+    assert sorted(p.name for p in (build_dir / "bundles").iterdir()) == [artifact.bundle.name, f"{artifact.bundle.name}.zip.json"]

@@ -173,7 +173,7 @@ def build_artifact(source: Path, build_dir: Path, target: str) -> Artifact:
     """Bundle `source` for `target` (cached in `<build_dir>/bundles/`), zip the bundle to `<build_dir>/<sha256>.zip`."""
     bundle = build_dir / "bundles" / bundle_digest(source, target)
     if not bundle.is_dir():
-        bundle_handlers(source, bundle, target)
+        _bundle_atomically(source, bundle, target)
     contents = zip_inputs_digest(bundle)
     cached = _cached_zip(bundle, contents, build_dir)
     if cached is not None:
@@ -187,6 +187,25 @@ def build_artifact(source: Path, build_dir: Path, target: str) -> Artifact:
         _write_atomically(path, data)
     _write_atomically(_zip_record(bundle), json.dumps({"contents": contents, "zip": digest}).encode())
     return Artifact(source=source, bundle=bundle, path=path, sha256=digest, size=len(data))
+
+
+def _bundle_atomically(source: Path, bundle: Path, target: str) -> None:
+    """Bundle into a private folder, then rename it to `bundle`: the cache never holds half a bundle.
+
+    The cache trusts any folder named by the digest, so a build killed half-way must not leave
+    one behind; a concurrent build that got there first wins and ours is dropped.
+    """
+    partial = bundle.with_name(f"{bundle.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        bundle_handlers(source, partial, target)
+        try:
+            partial.rename(bundle)
+        except OSError:
+            if not bundle.is_dir():
+                raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def zip_inputs_digest(root: Path) -> str:
