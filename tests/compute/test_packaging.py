@@ -223,3 +223,92 @@ def test_an_empty_folder_is_refused(tmp_path: Path) -> None:
 def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is not a folder"):
         build_zip(tmp_path / "missing")
+
+
+def _count_zips(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record every folder `build_artifact` zips from scratch (the work the zip cache saves)."""
+    zipped: list[Path] = []
+    real = packaging.build_zip
+
+    def counting(root: Path) -> bytes:
+        zipped.append(root)
+        return real(root)
+
+    monkeypatch.setattr(packaging, "build_zip", counting)
+    return zipped
+
+
+def test_an_unchanged_bundle_reuses_its_zip_instead_of_compressing_again(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_dir = tmp_path / "artifacts"
+    first = build_artifact(source, build_dir, "node24")
+    zipped = _count_zips(monkeypatch)
+    assert build_artifact(source, build_dir, "node24") == first
+    assert zipped == []
+    assert first.path.read_bytes() == build_zip(first.bundle)  # what is reused is what a fresh zip would give
+
+
+def test_a_changed_bundle_is_zipped_again(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_dir = tmp_path / "artifacts"
+    first = build_artifact(source, build_dir, "node24")
+    (first.bundle / "index.mjs").write_text("export const handler = 2;\n")  # edited behind the bundle cache's back
+    zipped = _count_zips(monkeypatch)
+    again = build_artifact(source, build_dir, "node24")
+    assert zipped == [first.bundle]
+    assert again.sha256 != first.sha256
+    assert again.path.read_bytes() == build_zip(first.bundle)
+
+
+@pytest.mark.parametrize("damage", ["zip deleted", "zip altered", "record unreadable", "record of another zip"])
+def test_a_missing_or_damaged_cached_zip_is_rebuilt(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    build_dir = tmp_path / "artifacts"
+    first = build_artifact(source, build_dir, "node24")
+    record = first.bundle.with_name(f"{first.bundle.name}.zip.json")
+    assert record.is_file()
+    if damage == "zip deleted":
+        first.path.unlink()
+    elif damage == "zip altered":
+        first.path.write_bytes(first.path.read_bytes() + b"x")
+    elif damage == "record unreadable":
+        record.write_text("{not json")
+    else:
+        record.write_text(record.read_text().replace(first.sha256, "0" * 64))
+    zipped = _count_zips(monkeypatch)
+    again = build_artifact(source, build_dir, "node24")
+    assert zipped == [first.bundle]
+    assert again == first
+    assert sha(first.path.read_bytes()) == first.sha256
+
+
+def test_the_zip_cache_key_covers_paths_contents_and_the_deflate_settings(source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = packaging.zip_inputs_digest(source)
+    assert packaging.zip_inputs_digest(source) == before
+    (source / "README.md").write_text("changed docs are not packaged\n")
+    assert packaging.zip_inputs_digest(source) == before
+    (source / "lib" / "a-first.mjs").rename(source / "lib" / "a-renamed.mjs")
+    renamed = packaging.zip_inputs_digest(source)
+    assert renamed != before
+    monkeypatch.setattr(packaging, "COMPRESSION_LEVEL", 6)
+    assert packaging.zip_inputs_digest(source) != renamed
+
+
+def test_a_bundle_build_that_dies_half_way_leaves_nothing_the_cache_would_trust(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_dir = tmp_path / "artifacts"
+    real = packaging.bundle_handlers
+
+    def dies_half_way(src: Path, out: Path, target: str) -> Path:
+        out.mkdir(parents=True)
+        (out / "index.mjs").write_text("export const half =")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(packaging, "bundle_handlers", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        build_artifact(source, build_dir, "node24")
+    assert list((build_dir / "bundles").iterdir()) == []
+    monkeypatch.setattr(packaging, "bundle_handlers", real)
+    artifact = build_artifact(source, build_dir, "node24")
+    assert "export const half =" not in (artifact.bundle / "index.mjs").read_text()
+    assert sorted(p.name for p in (build_dir / "bundles").iterdir()) == [artifact.bundle.name, f"{artifact.bundle.name}.zip.json"]

@@ -20,12 +20,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
 import stat
 import subprocess
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,19 +177,80 @@ def cached_bundle(source: Path, build_dir: Path, target: str) -> Path:
     """
     bundle = build_dir / "bundles" / bundle_digest(source, target)
     if not bundle.is_dir():
-        bundle_handlers(source, bundle, target)
+        _bundle_atomically(source, bundle, target)
     return bundle
 
 
 def build_artifact(source: Path, build_dir: Path, target: str) -> Artifact:
-    """Bundle `source` for `target` (cached), zip the bundle to `<build_dir>/<sha256>.zip`."""
+    """Bundle `source` for `target` (cached), zip the bundle to `<build_dir>/<sha256>.zip` (cached too)."""
     bundle = cached_bundle(source, build_dir, target)
+    contents = zip_inputs_digest(bundle)
+    cached = _cached_zip(bundle, contents, build_dir)
+    if cached is not None:
+        path, data = cached
+        return Artifact(source=source, bundle=bundle, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     data = build_zip(bundle)
     digest = hashlib.sha256(data).hexdigest()
     build_dir.mkdir(parents=True, exist_ok=True)
     path = build_dir / f"{digest}.zip"
     if not path.is_file() or path.read_bytes() != data:
-        partial = path.with_suffix(".zip.partial")
-        partial.write_bytes(data)
-        partial.replace(path)  # atomic: a concurrent reader never sees half a zip
+        _write_atomically(path, data)
+    _write_atomically(_zip_record(bundle), json.dumps({"contents": contents, "zip": digest}).encode())
     return Artifact(source=source, bundle=bundle, path=path, sha256=digest, size=len(data))
+
+
+def _bundle_atomically(source: Path, bundle: Path, target: str) -> None:
+    """Bundle into a private folder, then rename it to `bundle`: the cache never holds half a bundle.
+
+    The cache trusts any folder named by the digest, so a build killed half-way must not leave
+    one behind; a concurrent build that got there first wins and ours is dropped.
+    """
+    partial = bundle.with_name(f"{bundle.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        bundle_handlers(source, partial, target)
+        try:
+            partial.rename(bundle)
+        except OSError:
+            if not bundle.is_dir():
+                raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def zip_inputs_digest(root: Path) -> str:
+    """SHA-256 of everything `build_zip(root)` depends on: each packaged file's path and bytes, the deflate level and zlib.
+
+    Zipping at level 9 costs more than reading and hashing the same bytes; this digest says
+    when an earlier zip of the same inputs can be reused instead.
+    """
+    digest = hashlib.sha256(f"deflate={COMPRESSION_LEVEL} zlib={zlib.ZLIB_RUNTIME_VERSION}\n".encode())
+    for relative in source_files(root):
+        data = (root / relative).read_bytes()
+        digest.update(f"file {relative.as_posix()} {len(data)}\n".encode() + data + b"\n")
+    return digest.hexdigest()
+
+
+def _zip_record(bundle: Path) -> Path:
+    """Where the zip built from `bundle` is recorded: beside the bundle, `<digest>.zip.json`."""
+    return bundle.with_name(f"{bundle.name}.zip.json")
+
+
+def _cached_zip(bundle: Path, contents: str, build_dir: Path) -> tuple[Path, bytes] | None:
+    """The zip recorded for `bundle`, when the bundle still holds what was zipped and the zip still has its hash; else None."""
+    try:
+        record = json.loads(_zip_record(bundle).read_text(encoding="utf-8"))
+        if record["contents"] != contents:
+            return None
+        path = build_dir / f"{record['zip']}.zip"
+        data = path.read_bytes()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (path, data) if hashlib.sha256(data).hexdigest() == record["zip"] else None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write through a partial file and rename: a concurrent reader never sees half a file."""
+    partial = path.with_name(f"{path.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(path)
