@@ -4,6 +4,7 @@
 // environment points the SDK at moto, and from the esbuild bundle (`make build-handlers`,
 // `build/lambda/payments`, or HANDLERS_BUNDLE_DIR): the code under test is the code deployed.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,7 +14,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { after, before } from 'node:test';
 import { createTable, inventoryTable, readInventory } from '../../../stacks/compute/handlers/dev-tables.mjs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -269,3 +270,36 @@ export async function captureStdout(fn) {
     process.stdout.write = original;
   }
 }
+
+/** A payment made through the create handler; anything but 201 fails the test with the body. */
+export async function createdPayment(createPayment, merchantId, amount = 100) {
+  const res = await call(createPayment, createPaymentEvent(merchantId, { amount, currency: 'EUR' }));
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json;
+}
+
+/** A payment item as stored in the transactions table. */
+export async function paymentItem(env, paymentId) {
+  const { Item } = await env.ddb.send(new GetCommand({ TableName: env.tables.transactions, Key: { transactionId: paymentId } }));
+  return Item;
+}
+
+/** The refund records of a payment (their own items, `recordType` = refund). */
+export async function refundItems(env, paymentId) {
+  const items = [];
+  let ExclusiveStartKey;
+  do {
+    const page = await env.ddb.send(new ScanCommand({
+      TableName: env.tables.transactions,
+      FilterExpression: 'paymentId = :p AND recordType = :r',
+      ExpressionAttributeValues: { ':p': paymentId, ':r': 'refund' },
+      ExclusiveStartKey,
+    }));
+    items.push(...page.Items);
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+/** Size of an item as JSON: attribute names and values plus punctuation, an upper bound of DynamoDB's measure. */
+export const itemSize = (item) => Buffer.byteLength(JSON.stringify(item, (_k, v) => (v instanceof Set ? [...v] : v)));

@@ -5,9 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  call, createPaymentEvent, importHandler, newMerchantId, refundEvent, useAwsStack,
+  call, createdPayment, importHandler, itemSize, newMerchantId, paymentItem, refundEvent, refundItems, useAwsStack,
 } from './helpers.mjs';
 
 let createPayment;
@@ -18,35 +17,9 @@ const env = useAwsStack(async () => {
   refundPayment = (await importHandler('refund-payment')).handler;
 });
 
-async function newPayment(merchantId, amount) {
-  const res = await call(createPayment, createPaymentEvent(merchantId, { amount, currency: 'EUR' }));
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json;
-}
-
-async function storedPayment(paymentId) {
-  const { Item } = await env.ddb.send(new GetCommand({ TableName: env.tables.transactions, Key: { transactionId: paymentId } }));
-  return Item;
-}
-
-async function refundRecords(paymentId) {
-  const items = [];
-  let ExclusiveStartKey;
-  do {
-    const page = await env.ddb.send(new ScanCommand({
-      TableName: env.tables.transactions,
-      FilterExpression: 'paymentId = :p AND recordType = :r',
-      ExpressionAttributeValues: { ':p': paymentId, ':r': 'refund' },
-      ExclusiveStartKey,
-    }));
-    items.push(...page.Items);
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
-
-/** Size of an item as JSON: attribute names and values plus punctuation, an upper bound of DynamoDB's measure. */
-const itemSize = (item) => Buffer.byteLength(JSON.stringify(item, (_k, v) => (v instanceof Set ? [...v] : v)));
+const newPayment = (merchantId, amount) => createdPayment(createPayment, merchantId, amount);
+const storedPayment = (paymentId) => paymentItem(env, paymentId);
+const refundRecords = (paymentId) => refundItems(env, paymentId);
 
 test('a long refund history leaves the payment item the same size; every refund is its own bounded record', async () => {
   const merchantId = newMerchantId();

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  call, importHandler, newMerchantId, refundEvent, useAwsStack,
+  call, importHandler, itemSize, newMerchantId, paymentItem, refundEvent, useAwsStack,
 } from './helpers.mjs';
 
 let refundPayment;
@@ -17,13 +17,7 @@ const env = useAwsStack(async () => {
   refundPayment = (await importHandler('refund-payment')).handler;
 });
 
-async function storedPayment(paymentId) {
-  const { Item } = await env.ddb.send(new GetCommand({ TableName: env.tables.transactions, Key: { transactionId: paymentId } }));
-  return Item;
-}
-
-/** Size of an item as JSON: attribute names and values plus punctuation, an upper bound of DynamoDB's measure. */
-const itemSize = (item) => Buffer.byteLength(JSON.stringify(item, (_k, v) => (v instanceof Set ? [...v] : v)));
+const storedPayment = (paymentId) => paymentItem(env, paymentId);
 
 test('a payment item close to the 400 KB limit can still be refunded: nothing is appended to it', async () => {
   const merchantId = newMerchantId();

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  call, createPaymentEvent, importHandler, newMerchantId, refundEvent, useAwsStack,
+  call, createdPayment, importHandler, newMerchantId, paymentItem, refundEvent, refundItems, useAwsStack,
 } from './helpers.mjs';
 
 let createPayment;
@@ -17,33 +17,9 @@ const env = useAwsStack(async () => {
   refundPayment = (await importHandler('refund-payment')).handler;
 });
 
-async function newPayment(merchantId, amount = 100) {
-  const res = await call(createPayment, createPaymentEvent(merchantId, { amount, currency: 'EUR' }));
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json;
-}
-
-async function storedPayment(paymentId) {
-  const { Item } = await env.ddb.send(new GetCommand({ TableName: env.tables.transactions, Key: { transactionId: paymentId } }));
-  return Item;
-}
-
-/** The refund records of a payment (their own items, `recordType` = refund). */
-async function refundRecords(paymentId) {
-  const items = [];
-  let ExclusiveStartKey;
-  do {
-    const page = await env.ddb.send(new ScanCommand({
-      TableName: env.tables.transactions,
-      FilterExpression: 'paymentId = :p AND recordType = :r',
-      ExpressionAttributeValues: { ':p': paymentId, ':r': 'refund' },
-      ExclusiveStartKey,
-    }));
-    items.push(...page.Items);
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
+const newPayment = (merchantId, amount) => createdPayment(createPayment, merchantId, amount);
+const storedPayment = (paymentId) => paymentItem(env, paymentId);
+const refundRecords = (paymentId) => refundItems(env, paymentId);
 
 /** A payment item as an older writer left it: only the fields given. */
 async function putLegacyPayment(item) {
