@@ -74,6 +74,9 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 LOCAL_ACCOUNT = "123456789012"
 """moto's account: the method ARNs name it, as they would name the production account."""
 LOCAL_API_ID = "localapi01"
+STOP_POLL_SECONDS = 0.05
+"""How often the HTTP servers look for a stop request, so `stop()` returns within this long
+(socketserver's default, 0.5 s, made every stop wait up to a second for the two servers)."""
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
 TEST_MERCHANT_NAME = "local test merchant"
 EXPLICIT_DENY = "User is not authorized to access this resource with an explicit deny"
@@ -235,7 +238,7 @@ class LocalMoto(ThreadedMotoServer):
             self._server_ready_event.set()
             return
         self._server_ready_event.set()
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=STOP_POLL_SECONDS)
 
     def start(self) -> None:
         self.error = None
@@ -299,8 +302,10 @@ def create_resources(endpoint: str, inventory: Inventory, names: Names) -> str:
 class Worker:
     """One Node process holding one handler module: a Lambda execution environment, one invocation at a time.
 
-    A worker that timed out or died is replaced by a fresh one on the next call, as Lambda starts a
-    new execution environment; the invocation count covers every process it ran.
+    The process starts with the first call, as Lambda starts an execution environment on the first
+    invocation (a cold start): a function nobody calls costs no Node process. A worker that timed
+    out or died is replaced by a fresh one on the next call, as Lambda starts a new execution
+    environment; the invocation count covers every process it ran.
     """
 
     def __init__(self, repo_root: Path, bundle: Path, handler: str, env: Mapping[str, str], log: IO[str] | None) -> None:
@@ -312,7 +317,8 @@ class Worker:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._earlier_invocations = 0
-        self.process = self._spawn()
+        self.process: subprocess.Popen[str] | None = None
+        """The current execution environment; None until the first call."""
 
     def _spawn(self) -> subprocess.Popen[str]:
         return subprocess.Popen(
@@ -328,27 +334,30 @@ class Worker:
 
     def _call(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         with self._lock:
-            if self.process.poll() is not None:
+            if self.process is not None and self.process.poll() is not None:
                 self._earlier_invocations += self._last_count
+                self.process = None
+            if self.process is None:
                 self.process = self._spawn()
-            assert self.process.stdin is not None and self.process.stdout is not None
-            stdout = self.process.stdout
+            process = self.process
+            assert process.stdin is not None and process.stdout is not None
+            stdout = process.stdout
             message = {**message, "id": next(self._ids)}
             try:
-                self.process.stdin.write(json.dumps(message) + "\n")
-                self.process.stdin.flush()
+                process.stdin.write(json.dumps(message) + "\n")
+                process.stdin.flush()
             except BrokenPipeError as exc:
-                raise RuntimeError(f"{self.handler} worker exited (code {self.process.poll()})") from exc
+                raise RuntimeError(f"{self.handler} worker exited (code {process.poll()})") from exc
             answer: dict[str, Any] = {}
             reader = threading.Thread(target=lambda: answer.update(json.loads(stdout.readline() or "{}")), daemon=True)
             reader.start()
             reader.join(timeout_s)
             if reader.is_alive():
-                self.process.kill()  # a timed-out Lambda environment is not reused
-                self.process.wait()
+                process.kill()  # a timed-out Lambda environment is not reused
+                process.wait()
                 raise TimeoutError(f"{self.handler} did not answer within {timeout_s:g} s")
             if answer.get("id") != message["id"]:
-                raise RuntimeError(f"{self.handler} worker exited (code {self.process.poll()})")
+                raise RuntimeError(f"{self.handler} worker exited (code {process.poll()})")
             if "invocations" in answer:
                 self._last_count = int(answer["invocations"])
             return answer
@@ -362,17 +371,20 @@ class Worker:
 
     def invocations(self) -> int:
         """How many times the handler function itself was called (counted inside the Node processes)."""
+        if self.process is None:
+            return self._earlier_invocations  # never called: no process to ask, and none to start for asking
         return self._earlier_invocations + int(self._call({"stats": True}, 10)["invocations"])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
+        process = self.process
+        if process is not None and process.poll() is None:
+            assert process.stdin is not None
+            process.stdin.close()
             try:
-                self.process.wait(5)
+                process.wait(5)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                process.kill()
+                process.wait()
 
 
 # --- the gateway ---------------------------------------------------------------------------------------
@@ -745,7 +757,7 @@ class LocalApi:
             self.gateway = Gateway(self.contract, self.workers, self.names.stage, self.clock)
             self.server = ThreadingHTTPServer((self.host, self.port), _handler_class(self.gateway))
             self.server.daemon_threads = True
-            threading.Thread(target=self.server.serve_forever, daemon=True).start()
+            threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS}, daemon=True).start()
         except BaseException:
             self.stop()
             raise
