@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,7 @@ from moto import mock_aws
 from payments_tools import preflight as pf
 from payments_tools.harness import REPO_ROOT
 from shared.inventory import load_inventory
-from shared.settings import load_settings
+from shared.settings import Settings, load_settings
 
 PROD = "111122223333"
 TODAY = dt.date(2026, 11, 30)
@@ -42,8 +43,30 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-@pytest.fixture
+@pytest.fixture(scope="module", autouse=True)
+def one_certificate_key() -> Iterator[None]:
+    """moto makes a fresh 2048-bit RSA key for every certificate requested, then parses and checks
+    it again: a third of this module's CPU time. Preflight reads a certificate's names, status and
+    region, never its key, so this module's certificates share one key, parsed once."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rsa, "generate_private_key", lambda *args, **kwargs: key)
+        patch.setattr(serialization, "load_pem_private_key", functools.cache(serialization.load_pem_private_key))
+        yield
+
+
+@functools.cache
+def shipped() -> Settings:
+    """The shipped settings, judged on TODAY; loaded once, since every test starts from them (frozen: changes make copies)."""
+    return load_settings(REPO_ROOT, today=TODAY, check_runtime=False)
+
+
+@pytest.fixture(scope="module")
 def inventory() -> Any:
+    """The example inventory, loaded once for the module: it is frozen, and no test changes it."""
     settings = load_settings(REPO_ROOT)
     return load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
 
@@ -83,7 +106,7 @@ def clients(lam: Any) -> pf.ClientFactory:
 
 def layer_settings(**changes: Any) -> pf.LayerSettings:
     """The shipped settings with the placeholders replaced by a real-looking set-up, then `changes` applied."""
-    base = load_settings(REPO_ROOT, today=TODAY, check_runtime=False)
+    base = shipped()
     zone, cert = changes.pop("zone", None), changes.pop("cert", None)
     api = dataclasses.replace(base.api, domain_name=DOMAIN, hosted_zone_id=zone, certificate_arn=cert)
     alarms = dataclasses.replace(base.alarms, emails=changes.pop("emails", ("oncall@acme-pay.eu",)))
@@ -145,8 +168,7 @@ def test_an_empty_allow_list_asks_for_the_account(account: None, inventory: Any)
 
 
 def test_the_shipped_placeholders_are_refused(account: None, inventory: Any) -> None:
-    shipped = load_settings(REPO_ROOT, today=TODAY, check_runtime=False)
-    settings = dataclasses.replace(shipped, allowed_account_ids=(PROD,), alarms=dataclasses.replace(shipped.alarms, emails=("a@b.eu",)))
+    settings = dataclasses.replace(shipped(), allowed_account_ids=(PROD,), alarms=dataclasses.replace(shipped().alarms, emails=("a@b.eu",)))
     problems = run(pf.LayerSettings(settings, settings, settings, settings), inventory)
     assert settings_of(problems) == ["api.domainName", "api.hostedZoneId"]
     assert "api.payments.example.com is the example placeholder" in problems[0][1]
