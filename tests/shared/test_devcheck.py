@@ -30,12 +30,13 @@ def _no_ambient_aws(monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def settings():
+    """Loaded once: frozen, and tests change copies (`dataclasses.replace`)."""
     return load_settings(REPO_ROOT)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def inventory(settings) -> Inventory:
     return load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
 

@@ -15,13 +15,15 @@ if TYPE_CHECKING:
     from payments_tools.plan import LayerPlan
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def settings():
+    """The shipped settings, loaded once per test process: frozen, so no test can change them for another."""
     return load_settings(REPO_ROOT)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def inventory(settings):
+    """The example inventory, loaded and validated once per test process: frozen, like the settings."""
     return load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
 
 
