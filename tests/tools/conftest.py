@@ -1,9 +1,12 @@
 """Shared fixtures for the tooling tests: the example settings and inventory, an emulated dev account, the offline plan."""
 
+import functools
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 
 from payments_tools.devaccount import seed_dev_account
@@ -67,3 +70,26 @@ def offline_plan() -> "list[LayerPlan]":
             return plan_layers(REPO_ROOT)
     except Exception as exc:
         pytest.skip(f"the layers do not plan yet: {exc}")
+
+
+_new_rsa_key = rsa.generate_private_key
+
+
+@functools.cache
+def _rsa_key(public_exponent: int, key_size: int) -> rsa.RSAPrivateKey:
+    return _new_rsa_key(public_exponent=public_exponent, key_size=key_size)
+
+
+def _shared_rsa_key(public_exponent: int, key_size: int, backend: object = None) -> rsa.RSAPrivateKey:
+    return _rsa_key(public_exponent, key_size)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_rsa_key_per_size() -> Iterator[None]:
+    """moto makes a fresh RSA key for every KMS key it creates (symmetric ones too) and every ACM
+    certificate it issues, 0.05-0.1 CPU-s each. No tooling test reads key material, so here every
+    key of a size is one key, made once per test process. Module-scoped, so it ends with the
+    module and never reaches the other test folders."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rsa, "generate_private_key", _shared_rsa_key)
+        yield

@@ -44,16 +44,13 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_certificate_key() -> Iterator[None]:
-    """moto makes a fresh 2048-bit RSA key for every certificate requested, then parses and checks
-    it again: a third of this module's CPU time. Preflight reads a certificate's names, status and
-    region, never its key, so this module's certificates share one key, parsed once."""
+def certificate_key_parsed_once() -> Iterator[None]:
+    """moto parses and checks the private key of every certificate it issues again, a fifth of this
+    module's CPU time. Its certificates share one key here (tests/tools/conftest.py), and
+    preflight reads a certificate's names, status and region, never its key: parse it once."""
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rsa, "generate_private_key", lambda *args, **kwargs: key)
         patch.setattr(serialization, "load_pem_private_key", functools.cache(serialization.load_pem_private_key))
         yield
 
