@@ -370,21 +370,3 @@ def test_every_operation_of_the_contract_was_exercised_with_a_success_and_a_fail
     assert set(EXERCISED) == operations
     for key, statuses in EXERCISED.items():
         assert any(s < 300 for s in statuses) and any(s >= 400 for s in statuses), f"{key}: {sorted(statuses)}"
-
-
-def test_make_local_api_prints_the_url_and_a_working_test_merchant_key(capsys):
-    from payments_tools import local_api
-
-    assert local_api.main(["--port", "0", "--moto-port", "0", "--max-seconds", "0", "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert "local API (production contract payments-api-production-eu1, stage production) at http://127.0.0.1:" in out
-    assert "test merchant m_" in out and ": API key pk_live_" in out
-    assert "make merchant-add NAME=Acme MERCHANT_ARGS='--endpoint-url http://127.0.0.1:" in out
-
-
-def test_a_taken_port_is_reported_not_waited_on(api, capsys):
-    from payments_tools import local_api
-
-    taken = api.endpoint.rsplit(":", 1)[1]
-    assert local_api.main(["--port", "0", "--moto-port", taken, "--max-seconds", "0", "--quiet"]) == 2
-    assert f"moto cannot listen on 127.0.0.1:{taken}" in capsys.readouterr().err
