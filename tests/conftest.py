@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import botocore.session
 import pytest
 
+from shared import aws
 from shared.build import BUILD_DIR_VARIABLE
 
 SUITE_DATE = dt.date(2026, 11, 30)
@@ -33,3 +35,18 @@ def build_dir_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(BUILD_DIR_VARIABLE, str(folder))
         yield folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_botocore_model_loader() -> Iterator[None]:
+    """Every boto3 session in the test process reads service models through one shared loader.
+
+    moto resets boto3's default session each time an emulated account starts, and each new
+    session would parse the endpoint table and every service model it uses again (about a tenth
+    of the suite's CPU time). The deploy code already shares one loader (`shared.aws`); this gives
+    the tests' own `boto3.client(...)` calls the same. Models are read-only data, so nothing a
+    test does can leak through them.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", lambda *_args, **_kwargs: aws.model_loader())
+        yield
