@@ -89,7 +89,15 @@ node-runtime: $(VENV)/.installed ## install the Node.js of compute.runtime (e.g.
 build-handlers: setup ## bundle every handler with esbuild into build/lambda/payments (what the Node tests import)
 	"$$($(NODE_RUNTIME) path)" stacks/compute/handlers/build.mjs --out build/lambda/payments --target node$$($(NODE_RUNTIME) major) >/dev/null
 
-test: test-python test-node ## run the whole suite (Python, then the Node.js handlers against emulated AWS)
+# The two suites are independent and each leaves a core idle part of the time (workers starting,
+# moto_server waiting on the network), so they run side by side: pytest's progress shows live and
+# the Node report follows it, whole. The target fails if either suite fails.
+test: setup build-handlers ## run the whole suite: Python and the Node.js handlers against emulated AWS, side by side
+	@log="$$(mktemp)"; trap 'rm -f "$$log"' EXIT; \
+	$(MAKE) --no-print-directory test-node >"$$log" 2>&1 & node=$$!; \
+	$(MAKE) --no-print-directory test-python; python=$$?; \
+	wait $$node; node_status=$$?; cat "$$log"; \
+	[ $$python -eq 0 ] && [ $$node_status -eq 0 ]
 
 # Two workers on CI's two cores; PYTEST_WORKERS=0 runs in one process (easier to debug).
 PYTEST_WORKERS ?= auto
