@@ -89,20 +89,29 @@ node-runtime: $(VENV)/.installed ## install the Node.js of compute.runtime (e.g.
 build-handlers: setup ## bundle every handler with esbuild into build/lambda/payments (what the Node tests import)
 	"$$($(NODE_RUNTIME) path)" stacks/compute/handlers/build.mjs --out build/lambda/payments --target node$$($(NODE_RUNTIME) major) >/dev/null
 
-test: test-python test-node ## run the whole suite (Python, then the Node.js handlers against emulated AWS)
+# The two suites are independent and each leaves a core idle part of the time (workers starting,
+# moto_server waiting on the network), so they run side by side: pytest's progress shows live and
+# the Node report follows it, whole. The target fails if either suite fails.
+test: setup build-handlers ## run the whole suite: Python and the Node.js handlers against emulated AWS, side by side
+	@log="$$(mktemp)"; trap 'rm -f "$$log"' EXIT; \
+	$(MAKE) --no-print-directory test-node >"$$log" 2>&1 & node=$$!; \
+	$(MAKE) --no-print-directory test-python; python=$$?; \
+	wait $$node; node_status=$$?; cat "$$log"; \
+	[ $$python -eq 0 ] && [ $$node_status -eq 0 ]
 
 # Two workers on CI's two cores; PYTEST_WORKERS=0 runs in one process (easier to debug).
 PYTEST_WORKERS ?= auto
 test-python: setup ## the Python suite, in parallel (PYTEST_WORKERS=auto)
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
-# Test files run side by side, each in its own process with its own moto_server: most of a file's
-# time is spent waiting on moto, so more files than cores keep both busy. Node's default is one
-# file fewer than the cores (here: one at a time). NODE_TEST_CONCURRENCY=1 runs them one by one.
+# Test files run side by side, each in its own process, against one moto_server for the whole run
+# (tests/compute/handlers/global-setup.mjs; each file has tables and a bucket of its own): most of
+# a file's time is spent waiting on moto, so more files than cores keep both busy. Node's default
+# is one file fewer than the cores (here: one at a time). NODE_TEST_CONCURRENCY=1 runs them one by one.
 NODE_TEST_CONCURRENCY ?= 4
 test-node: setup build-handlers ## the Node.js handler tests, files in parallel: the esbuild bundle, on the runtime's Node.js, against moto_server
 	NODE="$$($(NODE_RUNTIME) path)" && MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server PAYMENTS_NODE_MAJOR=$$($(NODE_RUNTIME) major) \
-		"$$NODE" --test --test-concurrency=$(NODE_TEST_CONCURRENCY) tests/compute/handlers/*.test.mjs
+		"$$NODE" --test --test-concurrency=$(NODE_TEST_CONCURRENCY) --test-global-setup=tests/compute/handlers/global-setup.mjs tests/compute/handlers/*.test.mjs
 
 lint: setup ## ruff check, ruff format --check and mypy (strict; boto3 typed by pinned stubs) over every Python file; actionlint and zizmor over the GitHub workflows
 	$(VENV)/bin/ruff check .

@@ -15,9 +15,22 @@ import botocore.loaders
 import botocore.session
 
 
+class _SearchPaths(list[str]):
+    """The loader's search path, in which a folder appears once.
+
+    boto3 appends its own data folder to its loader's search path for every session it makes;
+    on a shared loader that would add a copy per session, and every model lookup walks them all.
+    """
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
 @functools.cache
-def _models() -> botocore.loaders.Loader:
-    return botocore.loaders.create_loader()
+def model_loader() -> botocore.loaders.Loader:
+    """The process's one botocore loader: it parses each service model once and keeps it."""
+    return botocore.loaders.Loader(extra_search_paths=_SearchPaths())
 
 
 def session(profile_name: str | None = None, region_name: str | None = None) -> boto3.Session:
@@ -26,11 +39,8 @@ def session(profile_name: str | None = None, region_name: str | None = None) -> 
     Raises botocore's ProfileNotFound like boto3 does for an unknown profile.
     """
     core = botocore.session.get_session()
-    loader = _models()
-    core.register_component("data_loader", loader)
+    core.register_component("data_loader", model_loader())
     made = boto3.Session(botocore_session=core, profile_name=profile_name, region_name=region_name)
-    # boto3 appends its own data folder to the loader's search path for every session: keep one copy.
-    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
     # boto3 finds an unknown profile while creating its own loader; with ours, ask for it here.
     core.get_scoped_config()
     return made

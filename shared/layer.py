@@ -9,7 +9,6 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import yaml
 
 from shared.devcheck import Kind, dev_session, require_dev_resources
 from shared.errors import raise_if_any
@@ -17,7 +16,7 @@ from shared.inventory import Inventory, load_inventory
 from shared.provider import production_provider
 from shared.references import Upstream
 from shared.schema import schema_keys
-from shared.settings import Settings, load_settings
+from shared.settings import Settings, load_settings, read_yaml
 
 DEV_CHECK_OFF = (
     "checkDevResources is false: the dev resources the inventory names were NOT looked up in the dev account "
@@ -69,7 +68,7 @@ def stack_file_overrides(stack_dir: Path, stack: str) -> dict[str, Any]:
     layer really deploys with.
     """
     path = stack_dir / f"Pulumi.{stack}.yaml"
-    config = ((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}) if path.is_file() else {}
+    config = ((read_yaml(path) or {}).get("config") or {}) if path.is_file() else {}
     project = f"payments-{stack_dir.name}"
     overrides: dict[str, Any] = {}
     for key, string_typed in schema_keys("production.schema.json").items():

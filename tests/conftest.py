@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import botocore.session
 import pytest
+from pulumi.runtime.mocks import MockMonitor
 
+from payments_tools.harness import REPO_ROOT
+from payments_tools.plan import LayerPlan, emulated_dev_account, plan_layers
+from shared import aws
 from shared.build import BUILD_DIR_VARIABLE
 
 SUITE_DATE = dt.date(2026, 11, 30)
@@ -33,3 +41,49 @@ def build_dir_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(BUILD_DIR_VARIABLE, str(folder))
         yield folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_botocore_model_loader() -> Iterator[None]:
+    """Every boto3 session in the test process reads service models through one shared loader.
+
+    moto resets boto3's default session each time an emulated account starts, and each new
+    session would parse the endpoint table and every service model it uses again (about a tenth
+    of the suite's CPU time). The deploy code already shares one loader (`shared.aws`); this gives
+    the tests' own `boto3.client(...)` calls the same. Models are read-only data, so nothing a
+    test does can leak through them.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", lambda *_args, **_kwargs: aws.model_loader())
+        yield
+
+
+@dataclass
+class ExamplePlan:
+    """The offline plan of the shipped settings and inventory, and every registration the mock monitor saw."""
+
+    plans: dict[str, LayerPlan]
+    registrations: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def planned_example() -> ExamplePlan:
+    """All five layers planned once per test process, as `make plan` plans them (URN, type, custom, provider per registration)."""
+    seen: list[dict[str, Any]] = []
+    original = MockMonitor.RegisterResource
+
+    def record(self: MockMonitor, request: Any) -> Any:
+        response = original(self, request)
+        seen.append({"urn": response.urn, "type": request.type, "custom": request.custom, "provider": request.provider})
+        return response
+
+    with pytest.MonkeyPatch.context() as patch, emulated_dev_account(REPO_ROOT):
+        patch.setattr(MockMonitor, "RegisterResource", record)
+        plans = plan_layers(REPO_ROOT)
+    return ExamplePlan({p.layer: p for p in plans}, seen)
+
+
+@pytest.fixture
+def example_plan(planned_example: ExamplePlan) -> ExamplePlan:
+    """The whole example plan, shared by the tests that read it: each test gets its own deep copy."""
+    return copy.deepcopy(planned_example)

@@ -9,31 +9,19 @@
 from typing import Any
 
 import pytest
-from pulumi.runtime.mocks import MockMonitor
 
 from payments_tools.harness import REPO_ROOT
-from payments_tools.plan import STACK, emulated_dev_account, plan_layers
+from payments_tools.plan import STACK
 from shared.inventory import load_inventory
 from shared.provider import PROVIDER_NAME
 from shared.references import project_name
 from shared.settings import LAYERS, load_settings
 
 
-@pytest.fixture(scope="module")
-def registrations() -> list[dict[str, Any]]:
+@pytest.fixture
+def registrations(example_plan: Any) -> list[dict[str, Any]]:
     """Every registration of the whole plan: URN, custom or component, provider reference."""
-    seen: list[dict[str, Any]] = []
-    original = MockMonitor.RegisterResource
-
-    def record(self: MockMonitor, request: Any) -> Any:
-        response = original(self, request)
-        seen.append({"urn": response.urn, "type": request.type, "custom": request.custom, "provider": request.provider})
-        return response
-
-    with pytest.MonkeyPatch.context() as patch, emulated_dev_account(REPO_ROOT):
-        patch.setattr(MockMonitor, "RegisterResource", record)
-        plan_layers(REPO_ROOT)
-    return seen
+    return example_plan.registrations
 
 
 def _dev_names() -> set[str]:

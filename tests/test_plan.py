@@ -5,15 +5,14 @@ import json
 import pytest
 
 from payments_tools.harness import REPO_ROOT
-from payments_tools.plan import emulated_dev_account, main, plan_layers, summarise
+from payments_tools.plan import main, plan_layers, summarise
 from shared.outputs import Compute, Data, Edge, Foundation, Observability
 from shared.settings import LAYERS
 
 
-@pytest.fixture(scope="module")
-def plans():
-    with emulated_dev_account(REPO_ROOT):
-        return {p.layer: p for p in plan_layers(REPO_ROOT)}
+@pytest.fixture
+def plans(example_plan):
+    return example_plan.plans
 
 
 def test_every_layer_plans_in_deploy_order(plans):

@@ -68,7 +68,7 @@ def upstream() -> dict[str, dict[str, Any]]:
     return upstream_for(load_inventory_json())
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_upstream() -> Callable[[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Upstream outputs for any inventory (tests import nothing from conftest under importlib mode)."""
     return upstream_for
@@ -82,9 +82,8 @@ def write_handler_tree(root: Path, handlers: dict[str, str]) -> Path:
     return root
 
 
-@pytest.fixture
-def rich_inventory(tmp_path: Path, dev_inventory: dict[str, Any]) -> dict[str, Any]:
-    """The example inventory plus what it does not exercise.
+def rich_inventory_in(folder: Path) -> dict[str, Any]:
+    """The example inventory plus what it does not exercise, its extra code written under `folder`.
 
     - a reporting function with 1024 MB (above the 512 floor) in its own code folder,
       whose variables embed dev names inside larger values (an S3 URI, a list, another
@@ -92,7 +91,7 @@ def rich_inventory(tmp_path: Path, dev_inventory: dict[str, Any]) -> dict[str, A
     - a webhook function sharing that code folder (so two functions share one package);
     - an archive bucket and a table whose names contain other dev names.
     """
-    inv = dev_inventory
+    inv = load_inventory_json()
     inv["s3Buckets"].append({"name": "payments-receipts-archive-dev", "purpose": "archive"})
     inv["dynamodbTables"].append(
         {
@@ -101,7 +100,7 @@ def rich_inventory(tmp_path: Path, dev_inventory: dict[str, Any]) -> dict[str, A
             "KeySchema": [{"AttributeName": "entryId", "KeyType": "HASH"}],
         }
     )
-    code = write_handler_tree(tmp_path / "reporting-src", {"report": "({ statusCode: 200 })", "webhook": "({ statusCode: 202 })"})
+    code = write_handler_tree(folder / "reporting-src", {"report": "({ statusCode: 200 })", "webhook": "({ statusCode: 202 })"})
     (code / "README.md").write_text("not shipped\n")
     inv["lambdaFunctions"] += [
         {
@@ -137,6 +136,18 @@ def rich_inventory(tmp_path: Path, dev_inventory: dict[str, Any]) -> dict[str, A
         },
     ]
     return inv
+
+
+@pytest.fixture
+def rich_inventory(tmp_path: Path) -> dict[str, Any]:
+    """The rich inventory (see `rich_inventory_in`) with its own code folder, safe to modify."""
+    return rich_inventory_in(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def make_rich_inventory() -> Callable[[Path], dict[str, Any]]:
+    """`rich_inventory_in`, for module-scoped fixtures (tests import nothing from conftest under importlib mode)."""
+    return rich_inventory_in
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 
 from payments_compute.packaging import build_artifact, build_zip
-from payments_tools.harness import LayerRun, run_layer
+from payments_tools.harness import LayerRun, example_inventory_data, run_layer
+from payments_tools.harness import write_inventory as write_inventory_file
 from payments_tools.mocks import PlanMocks
 from payments_tools.plan import run_program
 from shared.build import build_dir
@@ -43,16 +45,35 @@ def package_of(code_path: Path) -> tuple[str, str]:
     return f"functions/{hashlib.sha256(data).hexdigest()}.zip", base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-@pytest.fixture
-def example(upstream: Upstream) -> LayerRun:
-    return run_layer("compute", upstream=upstream)
+# The example and rich runs are each planned once per module (a run takes a few tenths of a
+# second) and every test reads its own deep copy, so no test can change what another sees.
 
 
-@pytest.fixture
-def rich(
-    rich_inventory: dict[str, Any], make_upstream: Callable[[dict[str, Any]], Upstream], write_inventory: Callable[..., str]
+@pytest.fixture(scope="module")
+def example_run(make_upstream: Callable[[dict[str, Any]], Upstream]) -> LayerRun:
+    return run_layer("compute", upstream=make_upstream(example_inventory_data()))
+
+
+@pytest.fixture(scope="module")
+def rich_run(
+    tmp_path_factory: pytest.TempPathFactory,
+    make_upstream: Callable[[dict[str, Any]], Upstream],
+    make_rich_inventory: Callable[[Path], dict[str, Any]],
 ) -> LayerRun:
-    return run_layer("compute", upstream=make_upstream(rich_inventory), config={"inventoryFile": write_inventory(rich_inventory)})
+    folder = tmp_path_factory.mktemp("rich")
+    inventory = make_rich_inventory(folder)
+    path = write_inventory_file(inventory, folder)
+    return run_layer("compute", upstream=make_upstream(inventory), config={"inventoryFile": str(path)})
+
+
+@pytest.fixture
+def example(example_run: LayerRun) -> LayerRun:
+    return copy.deepcopy(example_run)
+
+
+@pytest.fixture
+def rich(rich_run: LayerRun) -> LayerRun:
+    return copy.deepcopy(rich_run)
 
 
 # --- every function setting -----------------------------------------------------------------

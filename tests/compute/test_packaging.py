@@ -25,6 +25,7 @@ from payments_compute.packaging import (
     node_target,
     source_files,
 )
+from shared.build import build_dir
 from shared.errors import ConfigError
 
 
@@ -162,8 +163,13 @@ OPTIONAL_REQUIRES = {"@aws-sdk/signature-v4-crt", "@aws-sdk/signature-v4a"}
 """Looked up by the SDK only for SigV4a signing (multi-region access points), never by these handlers."""
 
 
-def test_the_package_is_the_bundle_one_self_contained_module_per_handler(tmp_path: Path) -> None:
-    artifact = build_artifact(HANDLERS, tmp_path / "artifacts", "node24")
+def shared_artifact() -> packaging.Artifact:
+    """The real handlers' nodejs24.x package in the suite's build folder: built once, then reused by the layer tests too."""
+    return build_artifact(HANDLERS, build_dir(REPO) / "artifacts", "node24")
+
+
+def test_the_package_is_the_bundle_one_self_contained_module_per_handler() -> None:
+    artifact = shared_artifact()
     with zipfile.ZipFile(artifact.path) as archive:
         assert archive.namelist() == HANDLER_NAMES  # no lib/, no node_modules: everything is inside each file
         for name in HANDLER_NAMES:
@@ -172,17 +178,17 @@ def test_the_package_is_the_bundle_one_self_contained_module_per_handler(tmp_pat
             outside = {m for m in imported if not m.startswith("node:")} - OPTIONAL_REQUIRES
             assert outside == set(), f"{name} still imports {outside} at run time"
             assert "XRaySDKInstrumentation" in code, f"{name}: SDK clients not instrumented for X-Ray"
-            assert str(REPO) not in code and str(tmp_path) not in code  # no machine path in the deployed bytes
+            assert str(REPO) not in code and str(build_dir(REPO)) not in code  # no machine path in the deployed bytes
 
 
 def test_bundling_twice_from_different_places_gives_the_same_bytes(tmp_path: Path) -> None:
-    first = tmp_path / "clone-a" / "payments"
+    # The repository's own handlers (built into the suite's build folder) against a copy elsewhere,
+    # with other timestamps, bundled from scratch into another build folder.
     second = tmp_path / "elsewhere" / "clone-b" / "payments"
-    shutil.copytree(HANDLERS, first)
     shutil.copytree(HANDLERS, second)
     for path in second.rglob("*"):
         os.utime(path, (1_700_000_000, 1_700_000_000))
-    a = build_artifact(first, tmp_path / "build-a", "node24")
+    a = shared_artifact()
     b = build_artifact(second, tmp_path / "build-b", "node24")
     assert a.bundle != b.bundle.parent  # two independent bundles, not one cached
     assert a.path.read_bytes() == b.path.read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -185,11 +186,17 @@ def run_data(dev_account: Callable[..., None], foundation_outputs: dict[str, Any
     return run
 
 
-@pytest.fixture(scope="module")
-def example_run() -> LayerRun:
-    """The layer run once on the example inventory with default settings, shared by read-only policy tests."""
+@pytest.fixture(scope="session")
+def planned_data_example() -> LayerRun:
+    """The layer planned once per test process on the example inventory with default settings."""
     with pytest.MonkeyPatch.context() as patch, mock_aws():
         for var in AMBIENT_AWS:
             patch.delenv(var, raising=False)
         seed_dev_account(read_inventory())
         return _run(fake_foundation_outputs(), None, None)
+
+
+@pytest.fixture
+def example_run(planned_data_example: LayerRun) -> LayerRun:
+    """The example run, for the policy tests of every data module: each test reads its own deep copy."""
+    return copy.deepcopy(planned_data_example)

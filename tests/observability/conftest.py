@@ -7,6 +7,7 @@ inventory: production names from the naming rule, ARNs in the formats the plan m
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -105,21 +106,32 @@ def tableless_inventory_file(tmp_path: Path) -> Path:
     return write_inventory(data, tmp_path)
 
 
-@pytest.fixture
-def rich_inventory_file(tmp_path: Path) -> Path:
-    """An inventory of 7 tables and 9 functions (the example has 3 and 5)."""
-    return write_inventory(_rich_inventory_data(extra_tables=4, extra_functions=4), tmp_path)
+@pytest.fixture(scope="module")
+def rich_inventory_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An inventory of 7 tables and 9 functions (the example has 3 and 5); one file per module, never modified."""
+    return write_inventory(_rich_inventory_data(extra_tables=4, extra_functions=4), tmp_path_factory.mktemp("rich"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def run_observability() -> Callable[..., LayerRun]:
-    """Run the layer against an inventory file (default: the example) with that inventory's fake upstream outputs."""
+    """Run the layer against an inventory file (default: the example) with that inventory's fake upstream outputs.
+
+    A run with the derived upstream outputs is planned once per module for each inventory file
+    and configuration, and each caller gets its own deep copy: most tests only read the example
+    run. A run with explicit upstream outputs, or one that fails, is never reused.
+    """
+    planned: dict[tuple[str, str], LayerRun] = {}
 
     def run(
         inventory_file: Path = DEV_INVENTORY, *, upstream: dict[str, Any] | None = None, config: dict[str, Any] | None = None
     ) -> LayerRun:
-        inventory = load_inventory(inventory_file, REPO_ROOT, SUFFIX)
         merged = {"inventoryFile": str(inventory_file), **(config or {})}
-        return run_layer("observability", upstream=upstream if upstream is not None else fake_upstream(inventory), config=merged)
+        if upstream is not None:
+            return run_layer("observability", upstream=upstream, config=merged)
+        key = (str(inventory_file), json.dumps(merged, sort_keys=True))
+        if key not in planned:
+            inventory = load_inventory(inventory_file, REPO_ROOT, SUFFIX)
+            planned[key] = run_layer("observability", upstream=fake_upstream(inventory), config=merged)
+        return copy.deepcopy(planned[key])
 
     return run

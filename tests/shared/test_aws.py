@@ -32,3 +32,11 @@ def test_an_unknown_profile_fails_when_the_session_is_made(monkeypatch, tmp_path
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     with pytest.raises(ProfileNotFound, match="no-such-profile"):
         aws.session(profile_name="no-such-profile")
+
+
+def test_the_suites_own_boto3_sessions_share_the_loader_too():
+    """tests/conftest.py points botocore's default loader at the shared one: moto's fresh default sessions reuse parsed models."""
+    import boto3
+
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION._session.get_component("data_loader") is aws.model_loader()

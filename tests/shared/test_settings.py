@@ -11,7 +11,7 @@ import yaml
 
 from payments_tools.harness import REPO_ROOT
 from shared.errors import ConfigError
-from shared.settings import Settings, camel_case, defaults, load_settings, parse_settings, require_region
+from shared.settings import Settings, camel_case, defaults, load_settings, parse_settings, read_yaml, require_region
 
 
 def _raw(**changes):
@@ -228,3 +228,17 @@ def test_settings_read_every_section_generically():
 )
 def test_a_field_is_read_from_its_camel_case_key(field, key):
     assert camel_case(field) == key
+
+
+def test_yaml_is_read_by_libyamls_safe_parser_which_builds_no_python_objects(tmp_path):
+    assert yaml.__with_libyaml__, "PyYAML without libyaml: every settings read falls back to the slow pure-Python parser"
+    shipped = REPO_ROOT / "config" / "production.yaml"
+    assert read_yaml(shipped) == yaml.safe_load(shipped.read_text(encoding="utf-8"))
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text("value: !!python/object/apply:os.system ['true']\n", encoding="utf-8")
+    with pytest.raises(yaml.constructor.ConstructorError):
+        read_yaml(hostile)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("region: [eu-west-1\n", encoding="utf-8")
+    with pytest.raises(yaml.YAMLError):
+        read_yaml(broken)

@@ -22,7 +22,7 @@ def test_missing_pieces_are_skipped_with_a_reason(tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(bench, "INIT_SCRIPT", tmp_path / "missing-init.mjs")
     monkeypatch.setattr(bench, "LATENCY_SCRIPT", tmp_path / "missing-latency.mjs")
     # The floor comparison runs seven plans in fresh processes: its own test fakes them.
-    monkeypatch.setattr(bench, "_wall", lambda command, cwd: bench.skipped("python exited 1: no plan here"))
+    monkeypatch.setattr(bench, "_measure", lambda command, cwd: bench.skipped("python exited 1: no plan here"))
     monkeypatch.chdir(REPO_ROOT)
     assert bench.main([]) == 0
     out = capsys.readouterr().out
@@ -92,17 +92,18 @@ def test_a_settings_error_is_reported_as_a_settings_error(tmp_path, monkeypatch,
     assert "layer failed to plan" not in out
 
 
-def test_the_plan_is_compared_with_its_import_floor(monkeypatch, capsys):
-    walls = iter([1.0, 4.0, 2.0, 3.0, 2.5])  # record, then plan/floor pairs
+def test_the_plan_is_compared_with_its_import_floor_on_cpu_time(monkeypatch, capsys):
+    # record, then plan/floor pairs as (wall, cpu): the best of each, compared on CPU time
+    timings = iter([(1.0, 1.0), (4.0, 3.3), (2.0, 2.2), (3.5, 3.0), (2.5, 2.0)])
 
-    def fake_wall(command, cwd):
+    def fake_measure(command, cwd):
         if "record" in command:
             Path(command[-1]).write_text('["json"]')
-        return next(walls)
+        return bench.Timing(*next(timings))
 
-    monkeypatch.setattr(bench, "_wall", fake_wall)
+    monkeypatch.setattr(bench, "_measure", fake_measure)
     bench.bench_plan_floor(REPO_ROOT, rounds=2)
     out = capsys.readouterr().out
-    assert "plan               3.00s  (runs: 4.00, 3.00)" in out
-    assert "import floor       2.00s  (1 modules; runs: 2.00, 2.50)" in out
-    assert "ratio              1.50x" in out
+    assert "plan               3.00s CPU   3.50s wall  (CPU of each run: 3.30, 3.00)" in out
+    assert "import floor       2.00s CPU   2.00s wall  (1 modules; CPU of each run: 2.20, 2.00)" in out
+    assert "ratio              1.50x CPU   1.75x wall" in out

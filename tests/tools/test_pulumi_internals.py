@@ -87,3 +87,23 @@ def test_a_failed_program_leaves_no_error_unretrieved_and_the_next_program_runs_
     assert unretrieved == []
     assert [str(w.message) for w in warned] == []
     assert exported == {"answer": 42}
+
+
+def test_programs_skip_pulumis_per_resource_stack_walk_and_leave_it_in_place_afterwards():
+    from pulumi.runtime import resource
+
+    original = resource._get_stack_trace
+    if list(inspect.signature(original).parameters):
+        pytest.fail(changed("pulumi.runtime.resource._get_stack_trace now takes arguments"))
+    seen = []
+
+    def program():
+        seen.append(resource._get_stack_trace)
+        pulumi.CustomResource("test:index:Thing", "thing", {})
+
+    _run(program)
+    assert seen == [pulumi_internals._no_stack_trace]
+    assert resource._get_stack_trace is original
+    with pytest.raises(Exception, match="upstream output missing"):
+        _run(_failing_program)
+    assert resource._get_stack_trace is original

@@ -22,10 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from shared.errors import ConfigError
-from shared.settings import find_repo_root, load_settings
+from shared.settings import find_repo_root, load_settings, read_yaml
 
 NODE_BUILDS: Mapping[int, str] = {22: "22.23.3", 24: "24.21.0"}
 """The exact Node.js release installed per Lambda runtime major (pinned: tests must be repeatable)."""
@@ -59,7 +57,7 @@ def compute_overrides(root: Path) -> dict[str, Any]:
     path = root / COMPUTE_STACK_FILE
     if not path.is_file():
         return {}
-    config = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}
+    config = (read_yaml(path) or {}).get("config") or {}
     value = config.get("payments-compute:compute")
     if value is None:
         return {}

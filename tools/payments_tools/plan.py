@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from moto import mock_aws
 
 from payments_policy.records import layer_violations
@@ -30,7 +29,7 @@ from payments_tools.mocks import PlanMocks
 from shared.errors import ConfigError
 from shared.inventory import load_inventory
 from shared.references import project_name
-from shared.settings import LAYERS, find_repo_root, load_settings
+from shared.settings import LAYERS, find_repo_root, load_settings, read_yaml
 
 ORGANIZATION = "organization"
 STACK = "prod"
@@ -83,7 +82,7 @@ def stack_config(stack_dir: Path, stack: str = STACK) -> dict[str, str]:
     path = stack_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path) or {}
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in (data.get("config") or {}).items()}
 
 

@@ -1,18 +1,18 @@
-// Test harness: a private moto_server on loopback (one per test file, i.e. per process),
-// DynamoDB tables and the receipts bucket created from the dev inventory's schemas, and
+// Test harness: moto_server on loopback (the run's shared one, PAYMENTS_TEST_MOTO_ENDPOINT from
+// global-setup.mjs; else a private one for a file run on its own), DynamoDB tables and the
+// receipts bucket created from the dev inventory's schemas under names of this file's own, and
 // builders for API Gateway proxy / authorizer events. Handlers are imported only after the
 // environment points the SDK at moto, and from the esbuild bundle (`make build-handlers`,
 // `build/lambda/payments`, or HANDLERS_BUNDLE_DIR): the code under test is the code deployed.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID, createHash } from 'node:crypto';
 import { after, before } from 'node:test';
 import { createTable, inventoryTable, readInventory } from '../../../stacks/compute/handlers/dev-tables.mjs';
+import { startMoto } from './moto.mjs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
@@ -26,97 +26,24 @@ export const DATA_KEY_ARN = `arn:aws:kms:${REGION}:111122223333:key/5e1f0c2a-000
 
 const inventory = readInventory();
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Real DynamoDB applies each conditional write atomically; moto_server serves requests on
-// threads without locking its backends, so two conditional updates can interleave between the
-// condition check and the write. To reproduce DynamoDB's guarantee (and keep the concurrency
-// tests meaningful rather than flaky), moto_server's own entry point is started through its
-// Python interpreter with one lock around each request. Requests still arrive concurrently.
-const SERIALISED_MOTO = [
-  'import sys, threading',
-  'from moto.moto_server.werkzeug_app import DomainDispatcherApplication as App',
-  'from moto.server import main',
-  '_lock = threading.Lock()',
-  '_call = App.__call__',
-  'def _serialised(self, environ, start_response):',
-  '    with _lock:',
-  '        return list(_call(self, environ, start_response))',
-  'App.__call__ = _serialised',
-  'main(sys.argv[1:])',
-].join('\n');
-
-function motoCommand(bin, port) {
-  const args = ['-H', '127.0.0.1', '-p', String(port)];
-  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0];
-  const python = shebang.startsWith('#!') && /python[0-9.]*$/.test(shebang) ? shebang.slice(2).trim() : null;
-  return python ? [python, ['-c', SERIALISED_MOTO, ...args]] : [bin, args];
-}
-
-/** Starts moto_server on 127.0.0.1 with a free port; resolves to {endpoint, stop}. */
-export async function startMoto() {
-  const bin = process.env.MOTO_SERVER || resolve(REPO_ROOT, '.venv/bin/moto_server');
-  if (!existsSync(bin)) throw new Error(`moto_server not found at ${bin}; set MOTO_SERVER or create the .venv`);
-  let lastError;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const port = await freePort();
-    const [command, args] = motoCommand(bin, port);
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
-    let exited = false;
-    child.on('exit', () => { exited = true; });
-    const endpoint = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    while (!exited && Date.now() < deadline) {
-      try {
-        const res = await fetch(`${endpoint}/moto-api/`);
-        await res.arrayBuffer();
-        if (res.status < 500) {
-          return {
-            endpoint,
-            stop: () => new Promise((done) => {
-              if (exited) return done();
-              child.once('exit', () => done());
-              child.kill('SIGTERM');
-              setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 3000).unref();
-            }),
-          };
-        }
-      } catch (error) {
-        lastError = error;
-      }
-      await sleep(100);
-    }
-    if (!exited) child.kill('SIGKILL');
-    lastError = new Error(`moto_server did not start on port ${port}: ${stderr}`);
-  }
-  throw lastError;
-}
-
 /**
- * Registers before/after hooks for a test file: moto up, environment set, tables and bucket
- * created with the inventory's schemas, then `setup(env)` (imports handlers, seeds data).
- * Everything runs in one hook because Node does not promise an order between root hooks.
- * Returns a live object filled in by the hook.
+ * Registers before/after hooks for a test file: moto up (or the run's shared server), environment
+ * set, tables and bucket created with the inventory's schemas, then `setup(env)` (imports
+ * handlers, seeds data). Everything runs in one hook because Node does not promise an order
+ * between root hooks. Returns a live object filled in by the hook.
+ *
+ * The tables and the bucket carry the inventory's names plus a suffix of this file's own: on the
+ * shared server every file sees only its own data (a Scan of "the" transactions table is this
+ * file's), and a name a test uses for a missing table (`payments-merchants-missing`) exists in no
+ * file. moto copies only the tables a transaction writes to, so one file's data never slows down
+ * another's transactions.
  */
 export function useAwsStack(setup = async () => {}) {
   const env = {};
   let moto;
   before(async () => {
-    moto = await startMoto();
+    const shared = process.env.PAYMENTS_TEST_MOTO_ENDPOINT;
+    moto = shared ? { endpoint: shared, stop: async () => {} } : await startMoto();
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_REGION: REGION,
@@ -129,10 +56,12 @@ export function useAwsStack(setup = async () => {}) {
     });
     delete process.env.AWS_PROFILE;
 
-    const transactions = inventoryTable(inventory, 'payments-transactions');
-    const idempotency = inventoryTable(inventory, 'payments-idempotency');
-    const merchants = inventoryTable(inventory, 'payments-merchants');
-    const bucket = inventory.s3Buckets.find((b) => b.purpose === 'receipts').name;
+    const suffix = `-${randomUUID().slice(0, 8)}`;
+    const own = (spec) => ({ ...spec, TableName: `${spec.TableName}${suffix}` });
+    const transactions = own(inventoryTable(inventory, 'payments-transactions'));
+    const idempotency = own(inventoryTable(inventory, 'payments-idempotency'));
+    const merchants = own(inventoryTable(inventory, 'payments-merchants'));
+    const bucket = `${inventory.s3Buckets.find((b) => b.purpose === 'receipts').name}${suffix}`;
     process.env.TRANSACTIONS_TABLE = transactions.TableName;
     process.env.IDEMPOTENCY_TABLE = idempotency.TableName;
     process.env.MERCHANTS_TABLE = merchants.TableName;
