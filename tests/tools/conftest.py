@@ -1,9 +1,8 @@
-"""Shared fixtures for the tooling tests: the example settings and inventory, an emulated dev account, the offline plan."""
+"""Shared fixtures for the tooling tests: the example settings and inventory, and an emulated dev account."""
 
 import functools
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -13,9 +12,6 @@ from payments_tools.devaccount import seed_dev_account
 from payments_tools.harness import REPO_ROOT
 from shared.inventory import load_inventory
 from shared.settings import load_settings
-
-if TYPE_CHECKING:
-    from payments_tools.plan import LayerPlan
 
 
 @pytest.fixture(scope="session")
@@ -52,24 +48,6 @@ def dev_account(aws, inventory):
     """The emulated dev account holding exactly what the example inventory describes."""
     seed_dev_account(inventory)
     return inventory
-
-
-@pytest.fixture(scope="session")
-def offline_plan() -> "list[LayerPlan]":
-    """The repository's offline plan (all five layers against the seeded dev account), planned once per test process.
-
-    A whole plan is the most expensive thing a tooling test does, and the report and the export
-    both judge the same one. Tests only read it; one that wants to change it copies it first
-    (`dataclasses.asdict` does). The layers are built by other teams, so a plan that fails skips
-    the tests that need it, naming why, instead of failing them.
-    """
-    from payments_tools.plan import emulated_dev_account, plan_layers  # the Pulumi machinery: only for the tests that plan
-
-    try:
-        with emulated_dev_account(REPO_ROOT):
-            return plan_layers(REPO_ROOT)
-    except Exception as exc:
-        pytest.skip(f"the layers do not plan yet: {exc}")
 
 
 _new_rsa_key = rsa.generate_private_key

@@ -415,11 +415,11 @@ def test_arn_attribute_is_read_from_the_sdk(token, expected):
     assert has_arn_attribute(token) is expected
 
 
-def test_the_real_offline_plan_is_compliant(tmp_path, inventory, settings, offline_plan):
+def test_the_real_offline_plan_is_compliant(tmp_path, inventory, settings, example_plan):
     """The layers as built today, planned offline: every applicable check passes and every mirrored resource maps."""
     from dataclasses import asdict
 
-    report = report_of([asdict(p) for p in offline_plan], tmp_path, inventory, settings)
+    report = report_of([asdict(p) for p in example_plan.plans.values()], tmp_path, inventory, settings)
     assert [(r.name, name, c.detail) for r, name, c in report.failures] == []
     assert {m.status for m in report.mapping} == {"ok"}
     assert {TABLE, FUNCTION, BUCKET, STAGE} <= {r.type for r in report.compliance}
