@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -36,7 +36,27 @@ def _validator(schema_name: str) -> Draft202012Validator:
 
 
 def schema_problems(document: Mapping[str, Any], schema_name: str, *, prefix: str = "") -> list[tuple[str, str]]:
-    """Validate `document` against a bundled schema and return every problem, sorted by path."""
+    """Validate `document` against a bundled schema and return every problem, sorted by path.
+
+    Every layer of a run validates the same settings and inventory again, and validation costs
+    milliseconds where writing the document as JSON costs microseconds; so the findings are kept
+    per JSON text. A document that JSON cannot carry exactly (a date, a tuple) is validated afresh.
+    """
+    try:
+        text = json.dumps(document, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return _problems(document, schema_name, prefix)
+    if json.loads(text) != document:
+        return _problems(document, schema_name, prefix)
+    return list(_problems_of_text(text, schema_name, prefix))
+
+
+@lru_cache(maxsize=256)
+def _problems_of_text(text: str, schema_name: str, prefix: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_problems(json.loads(text), schema_name, prefix))
+
+
+def _problems(document: Mapping[str, Any], schema_name: str, prefix: str) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for error in _validator(schema_name).iter_errors(document):
         parts: list[str | int] = [prefix] if prefix else []

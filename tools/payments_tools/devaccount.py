@@ -6,10 +6,13 @@ account; seeding moto with exactly what the inventory describes gives it one.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import zipfile
 from typing import TYPE_CHECKING, Any, cast
+
+import moto.core.utils
 
 from shared import aws
 from shared.inventory import Inventory, Table
@@ -61,12 +64,29 @@ def create_table_request(table: Table) -> dict[str, Any]:
     return request
 
 
+def share_motos_model_loader() -> None:
+    """Let moto parse each AWS service model once per process, as botocore does.
+
+    moto reads a service's model (with its own extras) the first time the emulated account
+    serves that service, and makes a fresh botocore loader for every model it reads, so each
+    read lists the ~400 service folders botocore ships again: a tenth of a second or more of
+    every emulated account's start. One cached loader returns the same models. If a moto upgrade
+    moves the function, this does nothing (the emulation only gets slower), and
+    `tests/tools/test_devaccount.py` fails saying so.
+    """
+    utils: Any = moto.core.utils  # create_loader is imported there, not exported: typed loosely on purpose
+    create = getattr(utils, "create_loader", None)
+    if callable(create) and not hasattr(create, "cache_info"):
+        utils.create_loader = functools.cache(create)
+
+
 def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()) -> None:
     """Create every dev resource the inventory names (except those in `skip`) in the emulated account.
 
     Must run inside `moto.mock_aws()`. `skip` lets tests remove resources to exercise the
     existence check.
     """
+    share_motos_model_loader()
     region = inventory.region
     session = aws.session(region_name=region)
     s3 = session.client("s3")
