@@ -1,5 +1,6 @@
 """Sessions share one model loader, but nothing else: profiles and regions stay per session."""
 
+import botocore.loaders
 import pytest
 from botocore.exceptions import ProfileNotFound
 
@@ -40,3 +41,14 @@ def test_the_suites_own_boto3_sessions_share_the_loader_too():
 
     boto3.setup_default_session()
     assert boto3.DEFAULT_SESSION._session.get_component("data_loader") is aws.model_loader()
+
+
+@pytest.mark.parametrize(("service", "kind"), [("sts", "service-2"), ("dynamodb", "endpoint-rule-set-1"), ("s3", "paginators-1")])
+def test_models_read_as_plain_dicts_equal_botocores_own_reading(service, kind):
+    ours = aws.model_loader()
+    theirs = botocore.loaders.create_loader()
+    version = theirs.determine_latest_version(service, "service-2")
+    path = f"{service}/{version}/{kind}"
+    assert isinstance(ours.load_data(path), dict)
+    assert ours.load_data(path) == theirs.load_data(path)
+    assert ours.load_service_model(service, "service-2") == theirs.load_service_model(service, "service-2")

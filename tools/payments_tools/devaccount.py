@@ -77,7 +77,14 @@ def share_motos_model_loader() -> None:
     utils: Any = moto.core.utils  # create_loader is imported there, not exported: typed loosely on purpose
     create = getattr(utils, "create_loader", None)
     if callable(create) and not hasattr(create, "cache_info"):
-        utils.create_loader = functools.cache(create)
+
+        @functools.cache
+        def shared() -> Any:
+            loader = create()
+            loader.file_loader = aws.PlainJSONFileLoader()
+            return loader
+
+        utils.create_loader = shared
 
 
 def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()) -> None:
