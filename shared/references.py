@@ -9,14 +9,7 @@ from typing import Any
 import pulumi
 
 from shared.errors import ConfigError
-from shared.settings import LAYERS, StackReferenceSettings
-
-
-def project_name(layer: str) -> str:
-    """The Pulumi project of a layer (`payments-foundation`, ...)."""
-    if layer not in LAYERS:
-        raise ConfigError("stackReferences", f"unknown layer {layer!r}; layers are {', '.join(LAYERS)}")
-    return f"payments-{layer}"
+from shared.settings import StackReferenceSettings, project_name
 
 
 def stack_reference_name(layer: str, refs: StackReferenceSettings, *, organization: str, stack: str) -> str:

@@ -14,8 +14,7 @@ from payments_tools.harness import REPO_ROOT
 from payments_tools.plan import STACK
 from shared.inventory import load_inventory
 from shared.provider import PROVIDER_NAME
-from shared.references import project_name
-from shared.settings import LAYERS, load_settings
+from shared.settings import LAYERS, load_settings, project_name
 
 
 @pytest.fixture

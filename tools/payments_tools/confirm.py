@@ -18,8 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Literal
 
-from shared.references import project_name
-from shared.settings import LAYERS
+from shared.settings import LAYERS, project_name
 
 Action = Literal["up", "destroy"]
 

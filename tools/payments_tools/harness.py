@@ -10,8 +10,7 @@ from typing import Any
 
 from payments_tools.mocks import PlanMocks
 from payments_tools.plan import ORGANIZATION, STACK, run_program, stack_config
-from shared.references import project_name
-from shared.settings import find_repo_root
+from shared.settings import find_repo_root, project_name
 
 REPO_ROOT = find_repo_root(Path(__file__).parent)
 EXAMPLE_INVENTORY = REPO_ROOT / "config" / "dev-environment.json"

@@ -28,8 +28,7 @@ from payments_tools.devaccount import seed_dev_account
 from payments_tools.mocks import PlanMocks
 from shared.errors import ConfigError
 from shared.inventory import load_inventory
-from shared.references import project_name
-from shared.settings import LAYERS, find_repo_root, load_settings, read_yaml
+from shared.settings import LAYERS, find_repo_root, load_settings, project_name, read_yaml
 
 ORGANIZATION = "organization"
 STACK = "prod"
