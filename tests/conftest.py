@@ -35,9 +35,16 @@ def pinned_runtime_date() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def build_dir_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Deployment packages and other generated files go to a temporary folder, not `build/`."""
-    folder = tmp_path_factory.mktemp("build")
+def build_dir_outside_the_repository(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Path]:
+    """Deployment packages and other generated files go to a temporary folder, not `build/`.
+
+    The xdist workers of one run share it: bundles and zips are content-addressed and written
+    atomically (a finished one is renamed into place), so the second worker to need the
+    handlers' bundle reuses the first one's instead of running esbuild again.
+    """
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if worker_id != "master" else base) / "build"
+    folder.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(BUILD_DIR_VARIABLE, str(folder))
         yield folder
