@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ def pinned_runtime_date() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def build_dir_outside_the_repository(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Path]:
+def build_dir_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Deployment packages and other generated files go to a temporary folder, not `build/`.
 
     The xdist workers of one run share it: bundles and zips are content-addressed and written
@@ -43,7 +44,7 @@ def build_dir_outside_the_repository(tmp_path_factory: pytest.TempPathFactory, w
     handlers' bundle reuses the first one's instead of running esbuild again.
     """
     base = tmp_path_factory.getbasetemp()
-    folder = (base.parent if worker_id != "master" else base) / "build"
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "build"
     folder.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(BUILD_DIR_VARIABLE, str(folder))
