@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import os
 import datetime as dt
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
