@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -141,9 +142,10 @@ def rich_inventory_data() -> dict[str, Any]:
     return data
 
 
-@pytest.fixture
-def rich_inventory_file(tmp_path: Path) -> Path:
-    return write_inventory(rich_inventory_data(), tmp_path)
+@pytest.fixture(scope="module")
+def rich_inventory_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rich inventory, written once per module and never modified."""
+    return write_inventory(rich_inventory_data(), tmp_path_factory.mktemp("rich"))
 
 
 @pytest.fixture
@@ -175,13 +177,34 @@ def _run(foundation: dict[str, Any], inventory_file: Path | None, config: dict[s
     return run_layer("data", upstream={Foundation.LAYER: foundation}, config=merged)
 
 
+@pytest.fixture(scope="module")
+def planned_data_runs() -> dict[tuple[str, str, str], LayerRun]:
+    """The data runs this module planned, by inventory file, configuration and foundation outputs."""
+    return {}
+
+
 @pytest.fixture
-def run_data(dev_account: Callable[..., None], foundation_outputs: dict[str, Any]) -> Callable[..., LayerRun]:
-    """Run the data layer in a dev account seeded from the inventory it will read."""
+def run_data(
+    request: pytest.FixtureRequest, foundation_outputs: dict[str, Any], planned_data_runs: dict[tuple[str, str, str], LayerRun]
+) -> Callable[..., LayerRun]:
+    """Run the data layer in a dev account seeded from the inventory it will read.
+
+    Each distinct run (inventory file, configuration, foundation outputs) is planned once per
+    module, in its own freshly seeded emulated account, and every caller gets a deep copy. A test
+    that records registrations (the `dependencies` fixture) watches a run of its own.
+    """
+    reuse = "dependencies" not in request.fixturenames
 
     def run(inventory_file: Path | None = None, config: dict[str, Any] | None = None) -> LayerRun:
-        dev_account(read_inventory(inventory_file))
-        return _run(foundation_outputs, inventory_file, config)
+        key = (str(inventory_file), json.dumps(config or {}, sort_keys=True), json.dumps(foundation_outputs, sort_keys=True))
+        if not (reuse and key in planned_data_runs):
+            with mock_aws():
+                seed_dev_account(read_inventory(inventory_file))
+                planned = _run(foundation_outputs, inventory_file, config)
+            if not reuse:
+                return planned
+            planned_data_runs[key] = planned
+        return copy.deepcopy(planned_data_runs[key])
 
     return run
 
