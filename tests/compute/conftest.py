@@ -139,6 +139,20 @@ def rich_inventory_in(folder: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
+def small_code_inventory(tmp_path: Path, dev_inventory: dict[str, Any]) -> dict[str, Any]:
+    """The example inventory with every function's code replaced by a one-line module of the same name.
+
+    For tests about settings, where what the bundle holds is beside the point: esbuild bundles
+    the real handlers (and the AWS SDK) in a second or two for each Node.js target.
+    """
+    modules = {f["Handler"].rsplit(".", 1)[0]: "({ statusCode: 200 })" for f in dev_inventory["lambdaFunctions"]}
+    code = write_handler_tree(tmp_path / "small-src", modules)
+    for function in dev_inventory["lambdaFunctions"]:
+        function["CodePath"] = str(code)
+    return dev_inventory
+
+
+@pytest.fixture
 def rich_inventory(tmp_path: Path) -> dict[str, Any]:
     """The rich inventory (see `rich_inventory_in`) with its own code folder, safe to modify."""
     return rich_inventory_in(tmp_path)

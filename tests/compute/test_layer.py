@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from payments_compute.packaging import build_artifact, build_zip
+from payments_compute.packaging import build_artifact
 from payments_tools.harness import LayerRun, example_inventory_data, run_layer
 from payments_tools.harness import write_inventory as write_inventory_file
 from payments_tools.mocks import PlanMocks
@@ -40,8 +40,12 @@ def functions_by_dev_name(run: LayerRun) -> dict[str, dict[str, Any]]:
 
 
 def package_of(code_path: Path) -> tuple[str, str]:
-    """(S3 key, base64 sha256) the package of `code_path` must have: the zip of its nodejs24.x bundle."""
-    data = build_zip(build_artifact(code_path, build_dir(REPO) / "artifacts", "node24").bundle)
+    """(S3 key, base64 sha256) the package of `code_path` must have: the zip of its nodejs24.x bundle.
+
+    The zip is the packager's own (tests/compute/test_packaging.py proves it is the bundle's
+    deterministic zip); its bytes are hashed here afresh.
+    """
+    data = build_artifact(code_path, build_dir(REPO) / "artifacts", "node24").path.read_bytes()
     return f"functions/{hashlib.sha256(data).hexdigest()}.zip", base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
@@ -125,11 +129,16 @@ def test_the_layer_refuses_nodejs18_with_the_date_before_registering_anything() 
 
 
 def test_nodejs22_is_allowed_and_warns_when_its_deprecation_is_near(
-    upstream: Upstream, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    upstream: Upstream,
+    small_code_inventory: dict[str, Any],
+    write_inventory: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("shared.runtimes.current_date", lambda: dt.date(2026, 11, 30))
+    config = {"inventoryFile": write_inventory(small_code_inventory), "compute": {"runtime": "nodejs22.x"}}
     with caplog.at_level(logging.WARNING):
-        run = run_layer("compute", upstream=upstream, config={"compute": {"runtime": "nodejs22.x"}})
+        run = run_layer("compute", upstream=upstream, config=config)
     assert {f["runtime"] for f in functions_by_dev_name(run).values()} == {"nodejs22.x"}
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "nodejs22.x" in r.getMessage()]
     assert len(warnings) == 1 and "2027-04-30" in warnings[0]
