@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from shared.build import build_dir
 from shared.errors import ConfigError
 from shared.inventory import load_inventory
 from shared.settings import LAYERS, find_repo_root, load_settings
@@ -151,7 +152,11 @@ def bench_plan_floor(repo_root: Path, rounds: int = FLOOR_ROUNDS) -> None:
 
 
 def bench_zip_sizes(repo_root: Path) -> None:
-    """Each function's deployment package, built by the compute layer's own packager: bundled (deployed) vs source only."""
+    """Each function's deployment package, built by the compute layer's own packager: bundled (deployed) vs source only.
+
+    The bundled package comes from the build folder the compute layer and `make plan` use, so an
+    unchanged bundle is measured without building it again.
+    """
     section("deployment package size per function (bundled = what is deployed; unbundled = source only, SDK from the runtime)")
     try:
         packaging = importlib.import_module(PACKAGING_MODULE)
@@ -168,23 +173,23 @@ def bench_zip_sizes(repo_root: Path) -> None:
         settings_error(exc)
         return
     sizes: dict[Path, tuple[int, int | None]] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        for function in inventory.functions:
-            if function.code_path not in sizes:
-                try:
-                    unbundled = len(build_zip(function.code_path))
-                except Exception as exc:
-                    skipped(f"{function.name}: {exc}")
-                    continue
-                try:
-                    bundled: int | None = build_artifact(function.code_path, Path(scratch), node_target(settings.compute.runtime)).size
-                except Exception as exc:
-                    skipped(f"{function.name}: bundle: {exc}")
-                    bundled = None
-                sizes[function.code_path] = (unbundled, bundled)
-            unbundled, bundled = sizes[function.code_path]
-            shown = f"{bundled / 1024:8.1f} KiB" if bundled is not None else "     n/a    "
-            print(f"  {function.name:<36} bundled {shown}  unbundled {unbundled / 1024:8.1f} KiB")
+    artifacts = build_dir(settings.repo_root) / "artifacts"
+    for function in inventory.functions:
+        if function.code_path not in sizes:
+            try:
+                unbundled = len(build_zip(function.code_path))
+            except Exception as exc:
+                skipped(f"{function.name}: {exc}")
+                continue
+            try:
+                bundled: int | None = build_artifact(function.code_path, artifacts, node_target(settings.compute.runtime)).size
+            except Exception as exc:
+                skipped(f"{function.name}: bundle: {exc}")
+                bundled = None
+            sizes[function.code_path] = (unbundled, bundled)
+        unbundled, bundled = sizes[function.code_path]
+        shown = f"{bundled / 1024:8.1f} KiB" if bundled is not None else "     n/a    "
+        print(f"  {function.name:<36} bundled {shown}  unbundled {unbundled / 1024:8.1f} KiB")
 
 
 def _node(repo_root: Path | None = None) -> str | None:
