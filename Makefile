@@ -99,10 +99,11 @@ test: setup build-handlers ## run the whole suite: Python and the Node.js handle
 	wait $$node; node_status=$$?; cat "$$log"; \
 	[ $$python -eq 0 ] && [ $$node_status -eq 0 ]
 
-# Two workers on CI's two cores; PYTEST_WORKERS=0 runs in one process (easier to debug).
+# Two workers on CI's two cores; PYTEST_WORKERS=0 runs in one process (easier to debug). Whole files go
+# to one worker (--dist loadfile), so a module's shared runs are planned once, not once per worker.
 PYTEST_WORKERS ?= auto
 test-python: setup ## the Python suite, in parallel (PYTEST_WORKERS=auto)
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # Test files run side by side, each in its own process, against one moto_server for the whole run
 # (tests/compute/handlers/global-setup.mjs; each file has tables and a bucket of its own): most of
