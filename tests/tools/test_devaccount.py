@@ -28,12 +28,12 @@ def test_after_seeding_moto_reads_models_through_one_loader_and_the_account_hold
         devaccount.share_motos_model_loader()  # a second time changes nothing
         assert moto.core.utils.create_loader() is moto.core.utils.create_loader()
         assert isinstance(moto.core.utils.create_loader().file_loader, aws.PlainJSONFileLoader)
-        moto_models = moto.core.loaders.create_loader()  # moto's own: OrderedDicts, its extras applied
-        assert moto.core.utils.create_loader().load_service_model("lambda", "service-2") == moto_models.load_service_model(
-            "lambda", "service-2"
-        )
         session = aws.session(region_name=inventory.region)
         assert {b["Name"] for b in session.client("s3").list_buckets()["Buckets"]} == {b.name for b in inventory.buckets}
         assert set(session.client("dynamodb").list_tables()["TableNames"]) == {t.name for t in inventory.tables}
         functions = session.client("lambda").list_functions()["Functions"]
         assert {f["FunctionName"] for f in functions} == {f.name for f in inventory.functions}
+    # moto's own reading (OrderedDicts, its extras applied) against the same with plain dicts, both fresh.
+    plain = moto.core.loaders.create_loader()
+    plain.file_loader = aws.PlainJSONFileLoader()
+    assert plain.load_service_model("lambda", "service-2") == moto.core.loaders.create_loader().load_service_model("lambda", "service-2")
