@@ -109,10 +109,14 @@ test-python: setup ## the Python suite, in parallel (PYTEST_WORKERS=auto)
 # (tests/compute/handlers/global-setup.mjs; each file has tables and a bucket of its own): most of
 # a file's time is spent waiting on moto, so more files than cores keep both busy. Node's default
 # is one file fewer than the cores (here: one at a time). NODE_TEST_CONCURRENCY=1 runs them one by one.
+# --test-global-setup arrived in Node.js 24: on 22 (compute.runtime nodejs22.x) each file starts
+# its own moto_server instead, slower but the same tests.
 NODE_TEST_CONCURRENCY ?= 4
 test-node: setup build-handlers ## the Node.js handler tests, files in parallel: the esbuild bundle, on the runtime's Node.js, against moto_server
-	NODE="$$($(NODE_RUNTIME) path)" && MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server PAYMENTS_NODE_MAJOR=$$($(NODE_RUNTIME) major) \
-		"$$NODE" --test --test-concurrency=$(NODE_TEST_CONCURRENCY) --test-global-setup=tests/compute/handlers/global-setup.mjs tests/compute/handlers/*.test.mjs
+	NODE="$$($(NODE_RUNTIME) path)" && MAJOR="$$($(NODE_RUNTIME) major)" && \
+	if [ "$$MAJOR" -ge 24 ]; then SHARED_MOTO=--test-global-setup=tests/compute/handlers/global-setup.mjs; else SHARED_MOTO=; fi && \
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server PAYMENTS_NODE_MAJOR=$$MAJOR \
+		"$$NODE" --test --test-concurrency=$(NODE_TEST_CONCURRENCY) $$SHARED_MOTO tests/compute/handlers/*.test.mjs
 
 lint: setup ## ruff check, ruff format --check and mypy (strict; boto3 typed by pinned stubs) over every Python file; actionlint and zizmor over the GitHub workflows
 	$(VENV)/bin/ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import subprocess
@@ -124,3 +125,34 @@ def _passthrough(npm: Callable[..., None]) -> Callable[..., Any]:
         return REAL_RUN(command, **kwargs)
 
     return run
+
+
+FAKE_RUNTIME = """#!/bin/sh
+case "$1" in
+  path) echo "$FAKE_DIR/node" ;;
+  major) echo "$FAKE_MAJOR" ;;
+esac
+"""
+FAKE_NODE = """#!/bin/sh
+echo "$*" >> "$FAKE_DIR/node.log"
+"""
+
+
+@pytest.mark.parametrize(("major", "shared"), [("24", True), ("22", False)])
+def test_make_test_node_shares_one_moto_server_only_on_a_node_that_has_global_setup(tmp_path, major, shared):
+    """Node.js 22 refuses --test-global-setup ("bad option"); on it each test file starts its own moto_server."""
+    for name, body in (("runtime", FAKE_RUNTIME), ("node", FAKE_NODE)):
+        (tmp_path / name).write_text(body)
+        (tmp_path / name).chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "MAKEFLAGS"} | {"FAKE_DIR": str(tmp_path), "FAKE_MAJOR": major}
+    result = subprocess.run(
+        ["make", "-C", str(REPO_ROOT), "--no-print-directory", "test-node", f"NODE_RUNTIME={tmp_path / 'runtime'}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    [tests] = [line for line in (tmp_path / "node.log").read_text().splitlines() if line.startswith("--test ")]
+    assert ("--test-global-setup=tests/compute/handlers/global-setup.mjs" in tests) is shared
+    assert "tests/compute/handlers/payments.test.mjs" in tests
