@@ -5,6 +5,8 @@ import copy
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -172,3 +174,36 @@ def test_greedy_and_dashed_path_parameters():
     assert pattern.match("/files/f1/a/b/c").groups() == ("f1", "a/b/c")
     assert _path_parameter_names("/files/{file-id}/{proxy+}") == ["file-id", "proxy"]
     assert pattern.match("/files/f1") is None
+
+
+FAKE_WORKER = """
+import json, sys
+count = 0
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("event") == "die":
+        sys.exit(1)
+    if "event" in message:
+        count += 1
+    print(json.dumps({"id": message["id"], "invocations": count, "result": None}), flush=True)
+"""
+
+
+def test_a_worker_replaced_twice_counts_each_environments_invocations_once(monkeypatch):
+    """A replacement that dies before answering adds nothing: the count it inherited is not added again."""
+    worker = Worker(REPO_ROOT, REPO_ROOT, "fake.handler", dict(os.environ), None)
+
+    def spawn():
+        return subprocess.Popen([sys.executable, "-c", FAKE_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    monkeypatch.setattr(worker, "_spawn", spawn)
+    try:
+        worker.invoke("ok", timeout_ms=10_000)  # environment A: 1
+        with pytest.raises(RuntimeError, match="worker exited"):
+            worker.invoke("die", timeout_ms=10_000)  # A dies
+        with pytest.raises(RuntimeError, match="worker exited"):
+            worker.invoke("die", timeout_ms=10_000)  # B starts and dies before answering: 0
+        worker.invoke("ok", timeout_ms=10_000)  # C: 1
+        assert worker.invocations() == 2
+    finally:
+        worker.stop()

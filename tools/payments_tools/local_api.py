@@ -317,6 +317,8 @@ class Worker:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._earlier_invocations = 0
+        self._last_count = 0
+        """The current process's count at its last answer (carried over when it is replaced)."""
         self.process: subprocess.Popen[str] | None = None
         """The current execution environment; None until the first call."""
 
@@ -336,6 +338,7 @@ class Worker:
         with self._lock:
             if self.process is not None and self.process.poll() is not None:
                 self._earlier_invocations += self._last_count
+                self._last_count = 0  # the next process starts its own count
                 self.process = None
             if self.process is None:
                 self.process = self._spawn()
@@ -361,9 +364,6 @@ class Worker:
             if "invocations" in answer:
                 self._last_count = int(answer["invocations"])
             return answer
-
-    _last_count = 0
-    """The current process's count at the last stats call (carried over when it is replaced)."""
 
     def invoke(self, event: Mapping[str, Any], timeout_ms: int) -> dict[str, Any]:
         """{"result": ...} or {"error": {"errorType", "errorMessage"}}; raises TimeoutError past `timeout_ms`."""
