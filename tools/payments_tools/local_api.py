@@ -299,6 +299,19 @@ def create_resources(endpoint: str, inventory: Inventory, names: Names) -> str:
     return data_key_arn
 
 
+def _reaped(process: subprocess.Popen[str]) -> int:
+    """The exit code of a worker that closed its output, once it has really ended.
+
+    A process that closed its pipes may not have been reaped yet; the next call would then see it
+    as alive and write to it again instead of starting a new execution environment.
+    """
+    try:
+        return process.wait(5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
 class Worker:
     """One Node process holding one handler module: a Lambda execution environment, one invocation at a time.
 
@@ -350,7 +363,7 @@ class Worker:
                 process.stdin.write(json.dumps(message) + "\n")
                 process.stdin.flush()
             except BrokenPipeError as exc:
-                raise RuntimeError(f"{self.handler} worker exited (code {process.poll()})") from exc
+                raise RuntimeError(f"{self.handler} worker exited (code {_reaped(process)})") from exc
             answer: dict[str, Any] = {}
             reader = threading.Thread(target=lambda: answer.update(json.loads(stdout.readline() or "{}")), daemon=True)
             reader.start()
@@ -360,7 +373,7 @@ class Worker:
                 process.wait()
                 raise TimeoutError(f"{self.handler} did not answer within {timeout_s:g} s")
             if answer.get("id") != message["id"]:
-                raise RuntimeError(f"{self.handler} worker exited (code {process.poll()})")
+                raise RuntimeError(f"{self.handler} worker exited (code {_reaped(process)})")
             if "invocations" in answer:
                 self._last_count = int(answer["invocations"])
             return answer
