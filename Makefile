@@ -91,12 +91,14 @@ build-handlers: setup ## bundle every handler with esbuild into build/lambda/pay
 
 # The two suites are independent and each leaves a core idle part of the time (workers starting,
 # moto_server waiting on the network), so they run side by side: pytest's progress shows live and
-# the Node report follows it, whole. The target fails if either suite fails.
-test: setup build-handlers ## run the whole suite: Python and the Node.js handlers against emulated AWS, side by side
+# the Node report follows it, whole, even when pytest failed (the recipe shell runs with -e, so each
+# status is caught). The target fails if either suite fails. Setup runs first, once;
+# each suite's own prerequisites (the handler bundle for Node) are built by its own make.
+test: setup ## run the whole suite: Python and the Node.js handlers against emulated AWS, side by side
 	@log="$$(mktemp)"; trap 'rm -f "$$log"' EXIT; \
 	$(MAKE) --no-print-directory test-node >"$$log" 2>&1 & node=$$!; \
-	$(MAKE) --no-print-directory test-python; python=$$?; \
-	wait $$node; node_status=$$?; cat "$$log"; \
+	$(MAKE) --no-print-directory test-python && python=0 || python=$$?; \
+	wait $$node && node_status=0 || node_status=$$?; cat "$$log"; \
 	[ $$python -eq 0 ] && [ $$node_status -eq 0 ]
 
 # Two workers on CI's two cores; PYTEST_WORKERS=0 runs in one process (easier to debug). Whole files go
