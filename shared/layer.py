@@ -16,7 +16,7 @@ from shared.inventory import Inventory, load_inventory
 from shared.provider import production_provider
 from shared.references import Upstream
 from shared.schema import schema_keys
-from shared.settings import Settings, load_settings, read_yaml
+from shared.settings import Settings, load_settings, stack_file_config
 
 DEV_CHECK_OFF = (
     "checkDevResources is false: the dev resources the inventory names were NOT looked up in the dev account "
@@ -68,7 +68,7 @@ def stack_file_overrides(stack_dir: Path, stack: str) -> dict[str, Any]:
     layer really deploys with.
     """
     path = stack_dir / f"Pulumi.{stack}.yaml"
-    config = ((read_yaml(path) or {}).get("config") or {}) if path.is_file() else {}
+    config = stack_file_config(path)
     project = f"payments-{stack_dir.name}"
     overrides: dict[str, Any] = {}
     for key, string_typed in schema_keys("production.schema.json").items():

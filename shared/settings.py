@@ -47,6 +47,14 @@ def read_yaml(path: Path) -> Any:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # a safe loader
 
 
+def stack_file_config(path: Path) -> dict[str, Any]:
+    """The `config:` mapping of a Pulumi stack file (`Pulumi.<stack>.yaml`); empty when the file or the section is absent."""
+    if not path.is_file():
+        return {}
+    config: dict[str, Any] = (read_yaml(path) or {}).get("config") or {}
+    return config
+
+
 def find_repo_root(start: Path) -> Path:
     """Walk up from `start` to the folder holding config/production.yaml.
 

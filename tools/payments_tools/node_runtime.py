@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.errors import ConfigError
-from shared.settings import find_repo_root, load_settings, read_yaml
+from shared.settings import find_repo_root, load_settings, stack_file_config
 
 NODE_BUILDS: Mapping[int, str] = {22: "22.23.3", 24: "24.21.0"}
 """The exact Node.js release installed per Lambda runtime major (pinned: tests must be repeatable)."""
@@ -55,10 +55,7 @@ def node_version_for(runtime: str) -> str:
 def compute_overrides(root: Path) -> dict[str, Any]:
     """`payments-compute:compute` from the compute stack file, the only override of the runtime."""
     path = root / COMPUTE_STACK_FILE
-    if not path.is_file():
-        return {}
-    config = (read_yaml(path) or {}).get("config") or {}
-    value = config.get("payments-compute:compute")
+    value = stack_file_config(path).get("payments-compute:compute")
     if value is None:
         return {}
     return {"compute": json.loads(value) if isinstance(value, str) else value}

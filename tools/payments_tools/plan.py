@@ -28,7 +28,7 @@ from payments_tools.devaccount import seed_dev_account
 from payments_tools.mocks import PlanMocks
 from shared.errors import ConfigError
 from shared.inventory import load_inventory
-from shared.settings import LAYERS, find_repo_root, load_settings, project_name, read_yaml
+from shared.settings import LAYERS, find_repo_root, load_settings, project_name, stack_file_config
 
 ORGANIZATION = "organization"
 STACK = "prod"
@@ -79,10 +79,7 @@ class UpstreamNotPlanned(ConfigError):
 def stack_config(stack_dir: Path, stack: str = STACK) -> dict[str, str]:
     """A stack's `Pulumi.<stack>.yaml` config as the runtime sees it: every value a string, objects as JSON."""
     path = stack_dir / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        return {}
-    data = read_yaml(path) or {}
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in (data.get("config") or {}).items()}
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_file_config(path).items()}
 
 
 def run_program(
