@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from payments_tools.devaccount import seed_dev_account
-from payments_tools.harness import REPO_ROOT, LayerRun, example_inventory_data, run_layer, write_inventory
+from payments_tools.harness import REPO_ROOT, LayerRun, PlannedRuns, example_inventory_data, run_layer, write_inventory
 from payments_tools.mocks import ACCOUNT_ID, REGION
 from shared.inventory import Inventory, load_inventory
 from shared.naming import resource_name
@@ -178,15 +177,13 @@ def _run(foundation: dict[str, Any], inventory_file: Path | None, config: dict[s
 
 
 @pytest.fixture(scope="module")
-def planned_data_runs() -> dict[tuple[str, str, str], LayerRun]:
+def planned_data_runs() -> PlannedRuns:
     """The data runs this module planned, by inventory file, configuration and foundation outputs."""
-    return {}
+    return PlannedRuns()
 
 
 @pytest.fixture
-def run_data(
-    request: pytest.FixtureRequest, foundation_outputs: dict[str, Any], planned_data_runs: dict[tuple[str, str, str], LayerRun]
-) -> Callable[..., LayerRun]:
+def run_data(request: pytest.FixtureRequest, foundation_outputs: dict[str, Any], planned_data_runs: PlannedRuns) -> Callable[..., LayerRun]:
     """Run the data layer in a dev account seeded from the inventory it will read.
 
     Each distinct run (inventory file, configuration, foundation outputs) is planned once per
@@ -196,15 +193,14 @@ def run_data(
     reuse = "dependencies" not in request.fixturenames
 
     def run(inventory_file: Path | None = None, config: dict[str, Any] | None = None) -> LayerRun:
-        key = (str(inventory_file), json.dumps(config or {}, sort_keys=True), json.dumps(foundation_outputs, sort_keys=True))
-        if not (reuse and key in planned_data_runs):
+        def plan() -> LayerRun:
             with mock_aws():
                 seed_dev_account(read_inventory(inventory_file))
-                planned = _run(foundation_outputs, inventory_file, config)
-            if not reuse:
-                return planned
-            planned_data_runs[key] = planned
-        return copy.deepcopy(planned_data_runs[key])
+                return _run(foundation_outputs, inventory_file, config)
+
+        if not reuse:
+            return plan()
+        return planned_data_runs.get([str(inventory_file), config or {}, foundation_outputs], plan)
 
     return run
 

@@ -7,7 +7,6 @@ inventory: production names from the naming rule, ARNs in the formats the plan m
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from payments_tools.harness import REPO_ROOT, LayerRun, example_inventory_data, run_layer, write_inventory
+from payments_tools.harness import REPO_ROOT, LayerRun, PlannedRuns, example_inventory_data, run_layer, write_inventory
 from payments_tools.mocks import ACCOUNT_ID, REGION
 from shared.inventory import Inventory, load_inventory
 from shared.naming import production_name, resource_name
@@ -120,7 +119,7 @@ def run_observability() -> Callable[..., LayerRun]:
     and configuration, and each caller gets its own deep copy: most tests only read the example
     run. A run with explicit upstream outputs, or one that fails, is never reused.
     """
-    planned: dict[tuple[str, str], LayerRun] = {}
+    planned = PlannedRuns()
 
     def run(
         inventory_file: Path = DEV_INVENTORY, *, upstream: dict[str, Any] | None = None, config: dict[str, Any] | None = None
@@ -128,10 +127,11 @@ def run_observability() -> Callable[..., LayerRun]:
         merged = {"inventoryFile": str(inventory_file), **(config or {})}
         if upstream is not None:
             return run_layer("observability", upstream=upstream, config=merged)
-        key = (str(inventory_file), json.dumps(merged, sort_keys=True))
-        if key not in planned:
-            inventory = load_inventory(inventory_file, REPO_ROOT, SUFFIX)
-            planned[key] = run_layer("observability", upstream=fake_upstream(inventory), config=merged)
-        return copy.deepcopy(planned[key])
+
+        def plan() -> LayerRun:
+            derived = fake_upstream(load_inventory(inventory_file, REPO_ROOT, SUFFIX))
+            return run_layer("observability", upstream=derived, config=merged)
+
+        return planned.get(merged, plan)
 
     return run

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,24 @@ class LayerRun:
         matches = [r for r in self.of_type(typ) if r["name"] == name]
         assert len(matches) == 1, f"expected one {typ} named {name!r}, found {[r['name'] for r in self.of_type(typ)]}"
         return matches[0]
+
+
+class PlannedRuns:
+    """Layer runs kept by what they were planned from, for tests that only read them.
+
+    Planning a layer takes a few tenths of a second and many tests read the same run; each caller
+    gets its own deep copy, so no test sees another's changes. A plan that raises is not kept.
+    """
+
+    def __init__(self) -> None:
+        self._runs: dict[str, LayerRun] = {}
+
+    def get(self, key: object, plan: Callable[[], LayerRun]) -> LayerRun:
+        """The run planned for `key` (JSON-like: what the run depends on), planning it with `plan` the first time."""
+        text = json.dumps(key, sort_keys=True, default=str)
+        if text not in self._runs:
+            self._runs[text] = plan()
+        return copy.deepcopy(self._runs[text])
 
 
 def run_layer(
