@@ -189,14 +189,16 @@ for line in sys.stdin:
 """
 
 
+def fake_worker(script: str = FAKE_WORKER) -> subprocess.Popen[str]:
+    """A worker speaking the local API's line protocol, in Python: `script` reads stdin, answers on stdout."""
+    return subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+
+
 def test_a_worker_replaced_twice_counts_each_environments_invocations_once(monkeypatch):
     """A replacement that dies before answering adds nothing: the count it inherited is not added again."""
     worker = Worker(REPO_ROOT, REPO_ROOT, "fake.handler", dict(os.environ), None)
 
-    def spawn():
-        return subprocess.Popen([sys.executable, "-c", FAKE_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-
-    monkeypatch.setattr(worker, "_spawn", spawn)
+    monkeypatch.setattr(worker, "_spawn", fake_worker)
     try:
         worker.invoke("ok", timeout_ms=10_000)  # environment A: 1
         with pytest.raises(RuntimeError, match="worker exited"):
@@ -207,3 +209,41 @@ def test_a_worker_replaced_twice_counts_each_environments_invocations_once(monke
         assert worker.invocations() == 2
     finally:
         worker.stop()
+
+
+def test_replaced_timed_out_and_stopped_workers_leave_no_pipe_open(monkeypatch):
+    """`make local-api` runs for hours: every environment it ends gives its file descriptors back at once."""
+    worker = Worker(REPO_ROOT, REPO_ROOT, "fake.handler", dict(os.environ), None)
+    started = []
+
+    def spawn():
+        started.append(
+            subprocess.Popen([sys.executable, "-c", FAKE_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        )
+        return started[-1]
+
+    monkeypatch.setattr(worker, "_spawn", spawn)
+    try:
+        with pytest.raises(RuntimeError, match="worker exited"):
+            worker.invoke("die", timeout_ms=10_000)  # A dies
+        worker.invoke("ok", timeout_ms=10_000)  # B replaces it
+        worker.process.stdin.write('{"event": "die"}\n')  # B dies between calls
+        worker.process.stdin.flush()
+        worker.process.wait(10)
+        worker.invoke("ok", timeout_ms=10_000)  # C replaces it
+    finally:
+        worker.stop()
+    assert len(started) == 3
+    assert [(p.stdin.closed, p.stdout.closed) for p in started] == [(True, True)] * 3
+    assert all(p.returncode is not None for p in started)
+
+
+def test_a_timed_out_worker_is_killed_and_its_pipes_closed(monkeypatch):
+    worker = Worker(REPO_ROOT, REPO_ROOT, "fake.handler", dict(os.environ), None)
+    sleeper = "import sys, time\nfor line in sys.stdin:\n    time.sleep(60)\n"
+    process = fake_worker(sleeper)
+    monkeypatch.setattr(worker, "_spawn", lambda: process)
+    with pytest.raises(TimeoutError):
+        worker.invoke("slow", timeout_ms=200)
+    assert process.returncode is not None
+    assert process.stdin.closed and process.stdout.closed

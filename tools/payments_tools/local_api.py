@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import datetime as dt
 import fnmatch
 import ipaddress
@@ -60,6 +61,7 @@ from payments_compute.rules import function_environment, function_specs, resourc
 from payments_edge.contract import production_contract
 from payments_edge.names import stage_name
 from payments_tools import node_runtime
+from payments_tools.cli import exit_with
 from payments_tools.merchants import Merchants
 from shared.build import build_dir
 from shared.errors import ConfigError
@@ -312,6 +314,19 @@ def _reaped(process: subprocess.Popen[str]) -> int:
         return process.wait()
 
 
+def _close_pipes(process: subprocess.Popen[str]) -> None:
+    """Close our ends of a finished worker's pipes.
+
+    `make local-api` runs for hours and replaces every worker that times out or dies; each
+    replaced process would otherwise keep two file descriptors open until the collector happened
+    to find it.
+    """
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            with contextlib.suppress(OSError):  # a dead reader: what we had buffered for it is moot
+                pipe.close()
+
+
 class Worker:
     """One Node process holding one handler module: a Lambda execution environment, one invocation at a time.
 
@@ -352,6 +367,7 @@ class Worker:
             if self.process is not None and self.process.poll() is not None:
                 self._earlier_invocations += self._last_count
                 self._last_count = 0  # the next process starts its own count
+                _close_pipes(self.process)
                 self.process = None
             if self.process is None:
                 self.process = self._spawn()
@@ -371,6 +387,9 @@ class Worker:
             if reader.is_alive():
                 process.kill()  # a timed-out Lambda environment is not reused
                 process.wait()
+                reader.join(5)  # it reads end-of-file now; only then are the pipes ours to close
+                if not reader.is_alive():
+                    _close_pipes(process)
                 raise TimeoutError(f"{self.handler} did not answer within {timeout_s:g} s")
             if answer.get("id") != message["id"]:
                 raise RuntimeError(f"{self.handler} worker exited (code {_reaped(process)})")
@@ -390,14 +409,18 @@ class Worker:
 
     def stop(self) -> None:
         process = self.process
-        if process is not None and process.poll() is None:
+        if process is None:
+            return
+        if process.poll() is None:
             assert process.stdin is not None
-            process.stdin.close()
+            with contextlib.suppress(OSError):
+                process.stdin.close()  # end of input: the worker exits
             try:
                 process.wait(5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        _close_pipes(process)
 
 
 # --- the gateway ---------------------------------------------------------------------------------------
@@ -893,4 +916,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())
