@@ -34,6 +34,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from payments_tools.cli import exit_with
 from shared.arns import PARTITION
 from shared.errors import ConfigError
 from shared.naming import check_length, resource_name
@@ -439,4 +440,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

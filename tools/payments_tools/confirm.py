@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Literal
 
+from payments_tools.cli import exit_with
 from shared.settings import LAYERS, project_name
 
 Action = Literal["up", "destroy"]
@@ -66,4 +67,4 @@ def main(argv: list[str] | None = None, *, ask: Callable[[str], str] = _ask_on_s
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

@@ -23,6 +23,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from payments_tools.cli import exit_with
 from shared import aws, openapi
 from shared.errors import ConfigError
 from shared.inventory import validate_inventory
@@ -361,4 +362,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

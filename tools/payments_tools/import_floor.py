@@ -18,6 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from payments_tools.cli import exit_with
+
 
 def record(plan_out: Path, modules_file: Path) -> int:
     """Run the plan in this process, then list what it imported."""
@@ -51,4 +53,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

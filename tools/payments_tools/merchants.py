@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from payments_tools.cli import exit_with
 from shared.errors import ConfigError
 from shared.inventory import load_inventory
 from shared.openapi import AUTHORIZER, security_schemes
@@ -362,4 +363,4 @@ def main(argv: list[str] | None = None, run: Runner | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

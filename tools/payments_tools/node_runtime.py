@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from payments_tools.cli import exit_with
 from shared.errors import ConfigError
 from shared.settings import find_repo_root, load_settings, stack_file_config
 
@@ -131,4 +132,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

@@ -24,6 +24,7 @@ from moto import mock_aws
 from payments_policy.records import layer_violations
 from payments_policy.rules import RULES
 from payments_tools import pulumi_internals
+from payments_tools.cli import exit_with
 from payments_tools.devaccount import seed_dev_account
 from payments_tools.mocks import PlanMocks
 from shared.errors import ConfigError
@@ -217,4 +218,4 @@ def policy_check(plans: list[LayerPlan]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

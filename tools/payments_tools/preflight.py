@@ -26,6 +26,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from payments_tools.cli import exit_with
 from shared import runtimes
 from shared.errors import ConfigError
 from shared.inventory import Inventory, load_inventory
@@ -349,4 +350,4 @@ def report(problems: list[tuple[str, str]], *, header: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

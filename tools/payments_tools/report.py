@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from payments_policy.records import to_resources
 from payments_policy.rules import RULES, Violation, applicable, evaluate
+from payments_tools.cli import exit_with
 from shared.errors import ConfigError
 from shared.inventory import Inventory, load_inventory
 from shared.naming import production_name
@@ -556,4 +557,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from payments_tools.cli import exit_with
 from payments_tools.merchants import SHOWN_PREFIX_LENGTH, MerchantError, Merchants, dynamodb_client, table_from_plan, table_from_stack
 from shared.errors import ConfigError
 from shared.outputs import Edge
@@ -258,4 +259,4 @@ def _custom_domain_url(repo_root: Path, stack: str, run: Callable[[list[str], Pa
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

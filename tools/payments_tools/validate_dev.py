@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from payments_tools.cli import exit_with
 from payments_tools.export_inventory import table_entry
 from shared.devcheck import ALL_KINDS, DevResourceCheck, check_dev_resources, dev_session
 from shared.errors import ConfigError
@@ -211,4 +212,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

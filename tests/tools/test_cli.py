@@ -1,0 +1,28 @@
+"""How the tools' processes start and end: the collector tuned on import, the heap frozen on exit."""
+
+import subprocess
+import sys
+
+from payments_tools.harness import REPO_ROOT
+
+PATHS = f"import sys; sys.path[:0] = [{str(REPO_ROOT / 'tools')!r}, {str(REPO_ROOT)!r}]\n"
+
+
+def run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-I", "-c", PATHS + code], capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_importing_the_tools_collects_young_objects_less_often():
+    done = run("import gc; before = gc.get_threshold(); import payments_tools; print(before, gc.get_threshold())")
+    assert done.stdout.split(") (") == ["(700, 10, 10", "25000, 10, 10)\n"], done.stderr
+
+
+def test_exit_with_keeps_the_status_runs_exit_handlers_and_freezes_the_heap_first():
+    done = run(
+        "import atexit, gc\n"
+        "from payments_tools.cli import exit_with\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "exit_with(3)\n"
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "frozen at exit: True\n"
