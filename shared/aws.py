@@ -52,13 +52,19 @@ def model_loader() -> botocore.loaders.Loader:
     return botocore.loaders.Loader(extra_search_paths=_SearchPaths(), file_loader=PlainJSONFileLoader())
 
 
+def core_session() -> botocore.session.Session:
+    """A new botocore session reading models from the shared loader; it looks at no profile until asked."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", model_loader())
+    return core
+
+
 def session(profile_name: str | None = None, region_name: str | None = None) -> boto3.Session:
     """A boto3 session like `boto3.Session(profile_name=..., region_name=...)`, reading models from the shared loader.
 
     Raises botocore's ProfileNotFound like boto3 does for an unknown profile.
     """
-    core = botocore.session.get_session()
-    core.register_component("data_loader", model_loader())
+    core = core_session()
     made = boto3.Session(botocore_session=core, profile_name=profile_name, region_name=region_name)
     # boto3 finds an unknown profile while creating its own loader; with ours, ask for it here.
     core.get_scoped_config()

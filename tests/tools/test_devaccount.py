@@ -1,5 +1,11 @@
 """The emulated dev account: what it seeds, and moto reading each service model once."""
 
+import functools
+
+import boto3
+import botocore.loaders
+import botocore.session
+import moto.core.base_backend
 import moto.core.loaders
 import moto.core.utils
 from moto import mock_aws
@@ -37,3 +43,28 @@ def test_after_seeding_moto_reads_models_through_one_loader_and_the_account_hold
     plain = moto.core.loaders.create_loader()
     plain.file_loader = aws.PlainJSONFileLoader()
     assert plain.load_service_model("lambda", "service-2") == moto.core.loaders.create_loader().load_service_model("lambda", "service-2")
+
+
+def test_moto_still_asks_one_session_for_its_regions():
+    get_session = getattr(moto.core.base_backend.AccountSpecificBackend, "get_session", None)
+    assert callable(get_session), (
+        "moto.core.base_backend.AccountSpecificBackend.get_session is gone: "
+        "update payments_tools.devaccount.share_motos_model_loader for this moto version"
+    )
+
+
+def test_motos_region_lists_come_from_the_shared_loader_and_ignore_a_missing_profile(monkeypatch):
+    # moto's own: a plain boto3 session, whose loader is botocore's own (the suite's shared one undone).
+    backends = moto.core.base_backend.AccountSpecificBackend
+    monkeypatch.setattr(backends, "get_session", classmethod(functools.cache(lambda cls: boto3.Session())))
+    monkeypatch.setattr(botocore.session, "create_loader", botocore.loaders.create_loader)
+    assert backends.get_session()._session.get_component("data_loader") is not aws.model_loader()
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    devaccount.share_motos_model_loader()
+    session = moto.core.base_backend.AccountSpecificBackend.get_session()
+    assert session is moto.core.base_backend.AccountSpecificBackend.get_session()
+    assert session._session.get_component("data_loader") is aws.model_loader()
+    assert "eu-west-1" in session.get_available_regions("dynamodb")
+    with mock_aws():  # a fresh account's backend lists its regions through it
+        backend = moto.core.base_backend.BackendDict(type("Probe", (moto.core.base_backend.BaseBackend,), {}), "dynamodb")
+        assert "eu-west-1" in backend["123456789012"].regions

@@ -68,8 +68,16 @@ def inventory() -> Any:
     return load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
 
 
+@functools.cache
+def moto_client(service: str, region: str = "eu-west-1") -> Any:
+    """One client per service and region for the whole module: the tests make a hundred otherwise,
+    each costing more than its requests. moto reads the account (MOTO_ACCOUNT_ID) per request and
+    resets its state per test, and the credentials are the same fake ones in every test."""
+    return boto3.client(service, region_name=region)
+
+
 def make_zone(name: str = "payments.acme-pay.eu", private: bool = False) -> str:
-    route53 = boto3.client("route53", region_name="eu-west-1")
+    route53 = moto_client("route53")
     vpc = {"VPC": {"VPCRegion": "eu-west-1", "VPCId": "vpc-1"}, "HostedZoneConfig": {"PrivateZone": True}}
     extra: dict[str, Any] = vpc if private else {}
     zone = route53.create_hosted_zone(Name=name, CallerReference=name + str(private), **extra)["HostedZone"]
@@ -77,7 +85,7 @@ def make_zone(name: str = "payments.acme-pay.eu", private: bool = False) -> str:
 
 
 def make_certificate(domain: str, *alternatives: str, region: str = "eu-west-1") -> str:
-    acm = boto3.client("acm", region_name=region)
+    acm = moto_client("acm", region)
     kwargs: dict[str, Any] = {"SubjectAlternativeNames": [domain, *alternatives]} if alternatives else {}
     return str(acm.request_certificate(DomainName=domain, ValidationMethod="DNS", **kwargs)["CertificateArn"])
 
@@ -98,7 +106,7 @@ def lambda_client(concurrency: int = 1000, unreserved: int = 1000, held: int | N
 
 
 def clients(lam: Any) -> pf.ClientFactory:
-    return lambda service: lam if service == "lambda" else boto3.client(service, region_name="eu-west-1")
+    return lambda service: lam if service == "lambda" else moto_client(service)
 
 
 def layer_settings(**changes: Any) -> pf.LayerSettings:

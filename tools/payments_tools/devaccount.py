@@ -10,15 +10,23 @@ import functools
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+import boto3
+import moto.core.base_backend
 import moto.core.utils
 
 from shared import aws
 from shared.inventory import Inventory, Table
 
 if TYPE_CHECKING:  # the stubs are a development dependency (requirements-dev.txt)
+    from mypy_boto3_apigateway import APIGatewayClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_lambda.literals import RuntimeType
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.literals import BucketLocationConstraintType
 
 LAMBDA_TRUST = {
@@ -70,9 +78,10 @@ def share_motos_model_loader() -> None:
     moto reads a service's model (with its own extras) the first time the emulated account
     serves that service, and makes a fresh botocore loader for every model it reads, so each
     read lists the ~400 service folders botocore ships again: a tenth of a second or more of
-    every emulated account's start. One cached loader returns the same models. If a moto upgrade
-    moves the function, this does nothing (the emulation only gets slower), and
-    `tests/tools/test_devaccount.py` fails saying so.
+    every emulated account's start. One cached loader returns the same models. moto's list of
+    each service's regions comes from a boto3 session of its own; that session reads from the
+    process's shared loader too. If a moto upgrade moves either, this does nothing for it (the
+    emulation only gets slower), and `tests/tools/test_devaccount.py` fails saying so.
     """
     utils: Any = moto.core.utils  # create_loader is imported there, not exported: typed loosely on purpose
     create = getattr(utils, "create_loader", None)
@@ -85,6 +94,54 @@ def share_motos_model_loader() -> None:
             return loader
 
         utils.create_loader = shared
+    backends: Any = getattr(moto.core.base_backend, "AccountSpecificBackend", None)
+    get_session = getattr(backends, "get_session", None)
+    if callable(get_session) and getattr(get_session, "__func__", None) is not _motos_region_session:
+        backends.get_session = classmethod(_motos_region_session)
+
+
+def _motos_region_session(_cls: type) -> boto3.Session:
+    """The session moto asks which regions each emulated service has (moto's `get_session`): one per process."""
+    return _region_session()
+
+
+@functools.cache
+def _region_session() -> boto3.Session:
+    """A session reading from the shared loader, for moto's lists of regions.
+
+    moto makes a plain boto3 session of its own for that, whose loader parses the endpoint list and
+    every emulated service's full model a second time (about 0.1 s of the plan). Like moto's own,
+    it reads no profile until asked, so an AWS_PROFILE naming an absent profile does not break it.
+    """
+    return boto3.Session(botocore_session=aws.core_session())
+
+
+@dataclass(frozen=True)
+class _SeedClients:
+    s3: S3Client
+    dynamodb: DynamoDBClient
+    iam: IAMClient
+    lam: LambdaClient
+    apigw: APIGatewayClient
+
+
+@functools.cache
+def _seed_clients(region: str) -> _SeedClients:
+    """The clients that seed an emulated account in `region`, made once per process.
+
+    The test suite seeds an emulated account about fifty times, and making a session and five
+    clients cost more than the requests they send (botocore copies its whole event system into
+    every client). A client keeps no account state (moto holds it, and resets it per
+    `mock_aws()`), so one set serves every seeding; this module only ever talks to moto.
+    """
+    session = aws.session(region_name=region)
+    return _SeedClients(
+        s3=session.client("s3"),
+        dynamodb=session.client("dynamodb"),
+        iam=session.client("iam"),
+        lam=session.client("lambda"),
+        apigw=session.client("apigateway"),
+    )
 
 
 def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()) -> None:
@@ -95,8 +152,8 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
     """
     share_motos_model_loader()
     region = inventory.region
-    session = aws.session(region_name=region)
-    s3 = session.client("s3")
+    clients = _seed_clients(region)
+    s3 = clients.s3
     for bucket in inventory.buckets:
         if bucket.name not in skip:
             if region == "us-east-1":
@@ -104,7 +161,7 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
             else:
                 location = cast("BucketLocationConstraintType", region)
                 s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": location})
-    dynamodb = session.client("dynamodb")
+    dynamodb = clients.dynamodb
     for table in inventory.tables:
         if table.name not in skip:
             dynamodb.create_table(**create_table_request(table))
@@ -112,9 +169,9 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
                 dynamodb.update_time_to_live(
                     TableName=table.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
                 )
-    iam = session.client("iam")
+    iam = clients.iam
     role_arn = iam.create_role(RoleName="payments-lambda-dev", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
-    lam = session.client("lambda")
+    lam = clients.lam
     code = _placeholder_zip()
     for function in inventory.functions:
         if function.name not in skip:
@@ -129,7 +186,7 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
                 Environment={"Variables": dict(function.environment)},
             )
     if inventory.api.name not in skip:
-        apigw = session.client("apigateway")
+        apigw = clients.apigw
         api_id = apigw.create_rest_api(name=inventory.api.name)["id"]
         root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
         apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
