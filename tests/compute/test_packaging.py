@@ -231,6 +231,21 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
         build_zip(tmp_path / "missing")
 
 
+@pytest.fixture
+def copying_bundler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """esbuild replaced by a plain copy of the handler files: for the tests of the zip cache, which
+    need a bundle folder but not a real bundle, and would otherwise spend most of their time in esbuild."""
+
+    def copy(src: Path, out: Path, target: str) -> Path:
+        out.mkdir(parents=True)
+        for relative in source_files(src):
+            (out / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src / relative, out / relative)
+        return out
+
+    monkeypatch.setattr(packaging, "bundle_handlers", copy)
+
+
 def _count_zips(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Record every folder `build_artifact` zips from scratch (the work the zip cache saves)."""
     zipped: list[Path] = []
@@ -245,7 +260,7 @@ def _count_zips(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 def test_an_unchanged_bundle_reuses_its_zip_instead_of_compressing_again(
-    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copying_bundler: None
 ) -> None:
     build_dir = tmp_path / "artifacts"
     first = build_artifact(source, build_dir, "node24")
@@ -255,7 +270,7 @@ def test_an_unchanged_bundle_reuses_its_zip_instead_of_compressing_again(
     assert first.path.read_bytes() == build_zip(first.bundle)  # what is reused is what a fresh zip would give
 
 
-def test_a_changed_bundle_is_zipped_again(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_changed_bundle_is_zipped_again(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copying_bundler: None) -> None:
     build_dir = tmp_path / "artifacts"
     first = build_artifact(source, build_dir, "node24")
     (first.bundle / "index.mjs").write_text("export const handler = 2;\n")  # edited behind the bundle cache's back
@@ -267,7 +282,9 @@ def test_a_changed_bundle_is_zipped_again(source: Path, tmp_path: Path, monkeypa
 
 
 @pytest.mark.parametrize("damage", ["zip deleted", "zip altered", "record unreadable", "record of another zip"])
-def test_a_missing_or_damaged_cached_zip_is_rebuilt(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+def test_a_missing_or_damaged_cached_zip_is_rebuilt(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str, copying_bundler: None
+) -> None:
     build_dir = tmp_path / "artifacts"
     first = build_artifact(source, build_dir, "node24")
     record = first.bundle.with_name(f"{first.bundle.name}.zip.json")
