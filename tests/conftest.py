@@ -10,16 +10,17 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import botocore.session
 import pytest
-from pulumi.runtime.mocks import MockMonitor
 
-from payments_tools.harness import REPO_ROOT
-from payments_tools.plan import LayerPlan, emulated_dev_account, plan_layers
-from shared import aws
 from shared.build import BUILD_DIR_VARIABLE
+
+if TYPE_CHECKING:
+    from payments_tools.plan import LayerPlan
+
+# Pulumi, botocore and moto are imported inside the fixtures that need them: pytest-xdist's
+# controller process loads this file too, and runs no test.
 
 # Like the tools (payments_tools.cli.exit_with), each test process ends without the collector's last
 # walk over its whole heap, about 0.6 s per process; pytest's own end-of-session collection, which
@@ -68,6 +69,10 @@ def one_botocore_model_loader() -> Iterator[None]:
     the tests' own `boto3.client(...)` calls the same. Models are read-only data, so nothing a
     test does can leak through them.
     """
+    import botocore.session
+
+    from shared import aws
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.session, "create_loader", lambda *_args, **_kwargs: aws.model_loader())
         yield
@@ -84,6 +89,11 @@ class ExamplePlan:
 @pytest.fixture(scope="session")
 def planned_example() -> ExamplePlan:
     """All five layers planned once per test process, as `make plan` plans them (URN, type, custom, provider per registration)."""
+    from pulumi.runtime.mocks import MockMonitor
+
+    from payments_tools.harness import REPO_ROOT
+    from payments_tools.plan import emulated_dev_account, plan_layers
+
     seen: list[dict[str, Any]] = []
     original = MockMonitor.RegisterResource
 
