@@ -26,3 +26,20 @@ def test_exit_with_keeps_the_status_runs_exit_handlers_and_freezes_the_heap_firs
     )
     assert done.returncode == 3, done.stderr
     assert done.stdout == "frozen at exit: True\n"
+
+
+STANDALONE = {"changed_layers.py"}
+"""Run by the workflows as a plain script on the runner's python3, without this package installed."""
+
+
+def test_every_tool_ends_through_exit_with_and_the_standalone_script_imports_nothing_of_ours():
+    # make bench compares the plan with its import floor: both must end the same way.
+    folder = REPO_ROOT / "tools" / "payments_tools"
+    for path in sorted(folder.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if 'if __name__ == "__main__":' not in text:
+            continue
+        if path.name in STANDALONE:
+            assert "payments_tools" not in text and "from shared" not in text, path.name
+        else:
+            assert text.rstrip().endswith('if __name__ == "__main__":\n    exit_with(main())'), path.name

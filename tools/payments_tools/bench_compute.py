@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from payments_compute.packaging import build_artifact, build_zip, node_target, source_files
+from payments_tools.cli import exit_with
 from shared.inventory import load_inventory
 from shared.settings import find_repo_root, load_settings
 
@@ -52,7 +53,7 @@ def measure(folder: Path, target: str, repeat: int, scratch: Path) -> PackageFig
     )
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--inventory", type=Path, help="dev inventory JSON (default: the configured one)")
     parser.add_argument("--repeat", type=int, default=3, help="bundles per code folder; the median time is reported")
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{len(figures)} distinct package(s) for {len(inventory.functions)} function(s); esbuild target {target}; "
         f"median of {args.repeat} bundles each"
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(main())
