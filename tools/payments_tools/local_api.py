@@ -302,10 +302,11 @@ def create_resources(endpoint: str, inventory: Inventory, names: Names) -> str:
 
 
 def _reaped(process: subprocess.Popen[str]) -> int:
-    """The exit code of a worker that closed its output, once it has really ended.
+    """The exit code of a worker that is ending (it closed its output, or we closed its input), once it has.
 
-    A process that closed its pipes may not have been reaped yet; the next call would then see it
-    as alive and write to it again instead of starting a new execution environment.
+    Waited for up to 5 s, then killed. A process that closed its pipes may not have been reaped
+    yet; the next call would then see it as alive and write to it again instead of starting a
+    new execution environment.
     """
     try:
         return process.wait(5)
@@ -415,11 +416,7 @@ class Worker:
             assert process.stdin is not None
             with contextlib.suppress(OSError):
                 process.stdin.close()  # end of input: the worker exits
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _reaped(process)
         _close_pipes(process)
 
 
