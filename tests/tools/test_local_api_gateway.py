@@ -217,9 +217,7 @@ def test_replaced_timed_out_and_stopped_workers_leave_no_pipe_open(monkeypatch):
     started = []
 
     def spawn():
-        started.append(
-            subprocess.Popen([sys.executable, "-c", FAKE_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-        )
+        started.append(fake_worker())
         return started[-1]
 
     monkeypatch.setattr(worker, "_spawn", spawn)

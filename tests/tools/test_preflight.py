@@ -21,7 +21,6 @@ from moto import mock_aws
 
 from payments_tools import preflight as pf
 from payments_tools.harness import REPO_ROOT
-from shared.inventory import load_inventory
 from shared.settings import Settings, load_settings
 
 PROD = "111122223333"
@@ -59,13 +58,6 @@ def certificate_key_parsed_once() -> Iterator[None]:
 def shipped() -> Settings:
     """The shipped settings, judged on TODAY; loaded once, since every test starts from them (frozen: changes make copies)."""
     return load_settings(REPO_ROOT, today=TODAY, check_runtime=False)
-
-
-@pytest.fixture(scope="module")
-def inventory() -> Any:
-    """The example inventory, loaded once for the module: it is frozen, and no test changes it."""
-    settings = load_settings(REPO_ROOT)
-    return load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
 
 
 @functools.cache
