@@ -119,3 +119,64 @@ def test_programs_skip_pulumis_per_resource_stack_walk_and_leave_it_in_place_aft
     with pytest.raises(Exception, match="upstream output missing"):
         _run(_failing_program)
     assert resource._get_stack_trace is original
+
+
+def test_a_task_a_failed_program_left_waiting_is_cancelled_before_the_next_program_runs():
+    left: list[asyncio.Task[None]] = []
+
+    def failing():
+        # Say a program started work that waits on something that will now never come: it must not
+        # wake up inside the next program and register resources there.
+        async def wait_for_what_never_comes():
+            await asyncio.get_running_loop().create_future()
+
+        left.append(asyncio.ensure_future(wait_for_what_never_comes()))
+        raise ValueError("program failed")
+
+    with pytest.raises(Exception, match="program failed"):
+        _run(failing)
+    assert left[0].cancelled()
+    ran = []
+    _run(lambda: ran.append(True))
+    assert ran == [True]
+
+
+def test_tasks_made_between_programs_are_settled_by_the_next_one():
+    loop = asyncio.get_event_loop_policy().get_event_loop()
+    _run(lambda: None)
+    between = loop.create_task(asyncio.sleep(3600))
+    _run(lambda: None)
+    assert between.cancelled()
+
+
+def test_the_first_look_at_a_loop_finds_every_task_already_there_and_tracks_the_rest():
+    loop = asyncio.new_event_loop()
+    try:
+        before = loop.create_task(asyncio.sleep(3600))
+        assert pulumi_internals._tasks_since_last_settle(loop) == [before]
+        after = loop.create_task(asyncio.sleep(3600))
+        assert pulumi_internals._tasks_since_last_settle(loop) == [after]
+        assert pulumi_internals._tasks_since_last_settle(loop) == []
+        for task in (before, after):
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(before, after, return_exceptions=True))
+    finally:
+        loop.close()
+
+
+def test_a_loop_with_a_task_factory_of_its_own_keeps_it_and_is_searched_in_full():
+    loop = asyncio.new_event_loop()
+
+    def own_factory(loop, coro, **kwargs):
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    loop.set_task_factory(own_factory)
+    try:
+        task = loop.create_task(asyncio.sleep(3600))
+        assert pulumi_internals._tasks_since_last_settle(loop) == [task]
+        assert pulumi_internals._tasks_since_last_settle(loop) == [task]
+        assert loop.get_task_factory() is own_factory
+        task.cancel()
+        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+    finally:
+        loop.close()

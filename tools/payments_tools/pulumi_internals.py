@@ -14,7 +14,8 @@ import asyncio
 import gc
 import importlib.metadata
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import pulumi
@@ -111,7 +112,7 @@ def settle() -> None:
     as its own.
     """
     loop = asyncio.get_event_loop_policy().get_event_loop()
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    pending = [task for task in _tasks_since_last_settle(loop) if not task.done()]
     for task in pending:
         task.cancel()
     if pending:
@@ -121,6 +122,36 @@ def settle() -> None:
             awaitable.exception()  # marks the error as retrieved
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
+
+
+_TRACKED: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+"""Every task made on Pulumi's loop since the last `settle`; as in asyncio's own registry, a finished task no one holds drops out."""
+
+
+def _tracked_task(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any) -> asyncio.Task[Any]:
+    """The task factory on Pulumi's loop: asyncio's own Task, remembered for the next `settle`."""
+    task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kwargs)
+    _TRACKED.add(task)
+    return task
+
+
+def _tasks_since_last_settle(loop: asyncio.AbstractEventLoop) -> list[asyncio.Task[Any]]:
+    """The tasks made on `loop` since the last call, and from now on track the ones made next.
+
+    `asyncio.all_tasks` would do, but it walks every task still alive in the process, finished
+    ones included, and the outputs of earlier programs (kept by the plan and by tests) hold their
+    tasks alive: in the test suite that is tens of thousands of tasks walked before every program.
+    The first call on a loop, or on one with a task factory of someone else's, falls back to it.
+    """
+    factory = loop.get_task_factory()
+    if factory is _tracked_task:
+        tasks = [task for task in _TRACKED if task.get_loop() is loop]
+    else:
+        tasks = list(asyncio.all_tasks(loop))
+        if factory is None:
+            loop.set_task_factory(_tracked_task)  # type: ignore[arg-type]
+    _TRACKED.clear()
+    return tasks
 
 
 def _close_unstarted_coroutines_of_this_program() -> None:
