@@ -1,5 +1,6 @@
 """`make bench`: figures when the pieces exist, `skipped: <why>` when they do not, and never a failure."""
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -63,11 +64,17 @@ def test_the_latency_script_runs_against_a_moto_server_started_and_stopped_by_be
         console.log(`moto answered ${response.status}`);
     """)
     )
+    # Another moto_server earlier on PATH (a system-wide install) must not be the one measured.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    impostor = elsewhere / "moto_server"
+    impostor.write_text(f"#!/bin/sh\ntouch {tmp_path / 'impostor-ran'}\n")
+    impostor.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{elsewhere}{os.pathsep}{os.environ['PATH']}")
     bench.bench_latency(tmp_path)
     out = capsys.readouterr().out
-    if "moto_server is not installed" in out:
-        pytest.skip("moto_server is not installed")
     assert "moto answered 200" in out
+    assert not (tmp_path / "impostor-ran").exists()
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -262,11 +262,21 @@ def _wait_for_port(port: int, seconds: float) -> bool:
     return False
 
 
+def _moto_server() -> str:
+    """The locked environment's moto_server, beside this interpreter; one on PATH only when it has none.
+
+    PATH may hold another moto (a system-wide install, say) whose answers the figures would then
+    measure instead of the version the tests pin.
+    """
+    own = Path(sys.executable).parent / "moto_server"
+    return str(own) if own.is_file() else (shutil.which("moto_server") or str(own))
+
+
 def bench_latency(repo_root: Path) -> None:
     """A handler's request latency against moto_server; the script owns what it invokes and how."""
     section("handler request latency against emulated AWS (moto_server)")
     node, script = _node(repo_root), repo_root / LATENCY_SCRIPT
-    moto_server = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    moto_server = _moto_server()
     if node is None:
         skipped("node is not installed")
         return
