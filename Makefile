@@ -17,6 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 # written, into .pycache/ (ignored by git), never beside the repository's sources.
 unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX := $(CURDIR)/.pycache
+PYCACHE_WARMED := .pycache/.warmed
 STACK ?= prod
 LAYERS := foundation data compute edge observability
 REVERSED := observability edge compute data foundation
@@ -52,10 +53,11 @@ help: ## list the targets
 # The Node.js the handler tests run on: the configured Lambda runtime's major (payments_tools.node_runtime).
 NODE_RUNTIME := $(PY) -m payments_tools.node_runtime
 
-setup: ## create .venv from the hashed lock (requirements-dev.lock), install the Node dependencies and the runtime's Node.js
+setup: ## create .venv from the hashed lock (requirements-dev.lock), install the Node dependencies and the runtime's Node.js, compile what the tests import
 	@# Python and Node install side by side: each mostly waits on the disk, not the CPU.
 	@$(MAKE) --no-print-directory -j2 $(VENV)/.installed node_modules/.installed
-	@$(MAKE) --no-print-directory node-runtime
+	@# The runtime's Node.js mostly downloads; meanwhile Python compiles what the tests and the plan import.
+	@$(MAKE) --no-print-directory -j2 node-runtime $(PYCACHE_WARMED)
 
 # uv installs the locked environment (fast, with progress); it is itself pinned by hash and
 # bootstrapped with the system pip into .tools/, outside the environment it manages.
@@ -72,6 +74,14 @@ $(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml | $(U
 	$(UV) pip sync --python $(PY) --require-hashes requirements-dev.lock
 	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --editable .
 	touch $@ $(VENV)/.deploy-installed  # the development lock holds the runtime lock's exact versions
+
+# uv installs no bytecode: compile what the tests, the plan and moto_server import once here, instead of
+# in every test worker at once on the first `make test` (tools/payments_tools/warm_bytecode.py).
+# Again after the environment changes, or when .pycache/ is deleted.
+$(PYCACHE_WARMED): $(VENV)/.installed
+	@echo "setup: compiling the Python the tests and the plan import into .pycache/"
+	@$(PY) -m payments_tools.warm_bytecode
+	@mkdir -p $(@D) && touch $@
 
 lock: $(UV) ## re-resolve requirements*.txt into the hashed locks (requirements.lock for deploys, requirements-dev.lock for tests)
 	$(UV) pip compile $(LOCK_ARGS) requirements.txt -o requirements.lock

@@ -58,7 +58,8 @@ def import_script(subpackages: list[str], services: list[str]) -> str:
         from moto.backends import get_backend
         for name in {subpackages!r}:
             with contextlib.suppress(Exception):
-                importlib.import_module("pulumi_aws." + name)
+                # pulumi_aws loads a subpackage lazily, on the first attribute asked of it.
+                getattr(importlib.import_module("pulumi_aws." + name), "_utilities")
         for service in {services!r}:
             with contextlib.suppress(Exception):
                 get_backend(service)
