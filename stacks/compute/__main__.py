@@ -10,7 +10,7 @@ from payments_compute.function import PaymentFunction, PaymentFunctionArgs
 from payments_compute.packaging import node_target
 from payments_compute.rules import function_environment, function_specs, resource_name_map
 from payments_compute.signing import CodeSigning, CodeSigningArgs, signing_profile_name
-from shared.build import build_dir
+from shared.build import artifacts_dir
 from shared.layer import start_layer
 from shared.naming import logical_name
 from shared.outputs import Compute, Data, Foundation
@@ -28,7 +28,7 @@ artifacts = FunctionArtifacts(
         code_paths={spec.dev_name: spec.code_path for spec in specs},
         bucket=data.require(Data.ARTIFACTS_BUCKET_NAME),
         kms_key_arn=data_key_arn,
-        build_dir=build_dir(settings.repo_root) / "artifacts",
+        build_dir=artifacts_dir(settings.repo_root),
         node_target=node_target(settings.compute.runtime),
     ),
     opts,

@@ -19,7 +19,7 @@ from payments_tools.harness import LayerRun, example_inventory_data, run_layer
 from payments_tools.harness import write_inventory as write_inventory_file
 from payments_tools.mocks import PlanMocks
 from payments_tools.plan import run_program
-from shared.build import build_dir
+from shared.build import artifacts_dir
 from shared.errors import ConfigError
 from shared.outputs import Compute, Data, Foundation
 
@@ -45,7 +45,7 @@ def package_of(code_path: Path) -> tuple[str, str]:
     The zip is the packager's own (tests/compute/test_packaging.py proves it is the bundle's
     deterministic zip); its bytes are hashed here afresh.
     """
-    data = build_artifact(code_path, build_dir(REPO) / "artifacts", "node24").path.read_bytes()
+    data = build_artifact(code_path, artifacts_dir(REPO), "node24").path.read_bytes()
     return f"functions/{hashlib.sha256(data).hexdigest()}.zip", base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 

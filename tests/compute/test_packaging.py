@@ -25,7 +25,7 @@ from payments_compute.packaging import (
     node_target,
     source_files,
 )
-from shared.build import build_dir
+from shared.build import artifacts_dir, build_dir
 from shared.errors import ConfigError
 
 
@@ -165,7 +165,7 @@ OPTIONAL_REQUIRES = {"@aws-sdk/signature-v4-crt", "@aws-sdk/signature-v4a"}
 
 def shared_artifact() -> packaging.Artifact:
     """The real handlers' nodejs24.x package in the suite's build folder: built once, then reused by the layer tests too."""
-    return build_artifact(HANDLERS, build_dir(REPO) / "artifacts", "node24")
+    return build_artifact(HANDLERS, artifacts_dir(REPO), "node24")
 
 
 def test_the_package_is_the_bundle_one_self_contained_module_per_handler() -> None:

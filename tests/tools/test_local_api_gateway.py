@@ -13,7 +13,7 @@ import pytest
 from payments_compute.packaging import cached_bundle
 from payments_tools.harness import REPO_ROOT
 from payments_tools.local_api import Gateway, Names, Request, Worker, local_contract
-from shared.build import build_dir
+from shared.build import artifacts_dir
 from shared.inventory import load_inventory
 from shared.settings import load_settings
 
@@ -135,7 +135,7 @@ def test_a_worker_that_timed_out_is_replaced_and_its_count_kept():
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
     }
-    bundle = cached_bundle(REPO_ROOT / "stacks" / "compute" / "handlers" / "payments", build_dir(REPO_ROOT), "node24")
+    bundle = cached_bundle(REPO_ROOT / "stacks" / "compute" / "handlers" / "payments", artifacts_dir(REPO_ROOT), "node24")
     worker = Worker(REPO_ROOT, bundle, "authorizer.handler", env, None)
     try:
         with pytest.raises(TimeoutError):

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from payments_tools.cli import exit_with
-from shared.build import build_dir
+from shared.build import artifacts_dir
 from shared.errors import ConfigError
 from shared.inventory import load_inventory
 from shared.settings import LAYERS, find_repo_root, load_settings
@@ -174,7 +174,7 @@ def bench_zip_sizes(repo_root: Path) -> None:
         settings_error(exc)
         return
     sizes: dict[Path, tuple[int, int | None]] = {}
-    artifacts = build_dir(settings.repo_root) / "artifacts"
+    artifacts = artifacts_dir(settings.repo_root)
     for function in inventory.functions:
         if function.code_path not in sizes:
             try:

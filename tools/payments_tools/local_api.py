@@ -63,7 +63,7 @@ from payments_edge.names import stage_name
 from payments_tools import node_runtime
 from payments_tools.cli import exit_with
 from payments_tools.merchants import Merchants
-from shared.build import build_dir
+from shared.build import artifacts_dir
 from shared.errors import ConfigError
 from shared.inventory import Inventory, load_inventory
 from shared.naming import production_name
@@ -785,7 +785,7 @@ class LocalApi:
                 env = function_environment(spec, self.settings.compute.environment, self.inventory.account_id, (name_map, data_key_arn))
                 env |= {**base, "AWS_LAMBDA_FUNCTION_NAME": spec.name}
                 # The esbuild bundle the compute layer zips and deploys, never the source modules.
-                bundle = cached_bundle(spec.code_path, build_dir(self.settings.repo_root), node_target(spec.runtime))
+                bundle = cached_bundle(spec.code_path, artifacts_dir(self.settings.repo_root), node_target(spec.runtime))
                 self.workers[spec.name] = Worker(self.settings.repo_root, bundle, spec.handler, env, self.handler_log)
             self.gateway = Gateway(self.contract, self.workers, self.names.stage, self.clock)
             self.server = ThreadingHTTPServer((self.host, self.port), _handler_class(self.gateway))
