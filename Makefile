@@ -50,6 +50,9 @@ DEPLOY_ALL_STEPS := $(foreach layer,$(LAYERS),pulumi-up-$(layer) $(if $(and $(fi
 help: ## list the targets
 	@grep -hE '^[a-zA-Z%_$$(), -]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\(addprefix ([a-z]+)-,\$$\(LAYERS\)\): [a-z]+-%/\1-<layer>/; s/:.*## /\t/' | expand -t 26
 
+# What the test targets need first; `make test` runs it once and clears it for the two suites' makes.
+SETUP := setup
+
 # The Node.js the handler tests run on: the configured Lambda runtime's major (payments_tools.node_runtime).
 NODE_RUNTIME := $(PY) -m payments_tools.node_runtime
 
@@ -96,25 +99,26 @@ node_modules/.installed: package.json package-lock.json
 node-runtime: $(VENV)/.installed ## install the Node.js of compute.runtime (e.g. 24 for nodejs24.x) from npm into .node/
 	@$(NODE_RUNTIME) install >/dev/null
 
-build-handlers: setup ## bundle every handler with esbuild into build/lambda/payments (what the Node tests import)
+build-handlers: $(SETUP) ## bundle every handler with esbuild into build/lambda/payments (what the Node tests import)
 	"$$($(NODE_RUNTIME) path)" stacks/compute/handlers/build.mjs --out build/lambda/payments --target node$$($(NODE_RUNTIME) major) >/dev/null
 
 # The two suites are independent and each leaves a core idle part of the time (workers starting,
 # moto_server waiting on the network), so they run side by side: pytest's progress shows live and
 # the Node report follows it, whole, even when pytest failed (the recipe shell runs with -e, so each
-# status is caught). The target fails if either suite fails. Setup runs first, once;
-# each suite's own prerequisites (the handler bundle for Node) are built by its own make.
+# status is caught). The target fails if either suite fails. Setup runs first, once: the two makes
+# are told it is done (SETUP=), instead of each checking the environment and the runtime's Node.js
+# again; each suite's own prerequisites (the handler bundle for Node) are built by its own make.
 test: setup ## run the whole suite: Python and the Node.js handlers against emulated AWS, side by side
 	@log="$$(mktemp)"; trap 'rm -f "$$log"' EXIT; \
-	$(MAKE) --no-print-directory test-node >"$$log" 2>&1 & node=$$!; \
-	$(MAKE) --no-print-directory test-python && python=0 || python=$$?; \
+	$(MAKE) --no-print-directory test-node SETUP= >"$$log" 2>&1 & node=$$!; \
+	$(MAKE) --no-print-directory test-python SETUP= && python=0 || python=$$?; \
 	wait $$node && node_status=0 || node_status=$$?; cat "$$log"; \
 	[ $$python -eq 0 ] && [ $$node_status -eq 0 ]
 
 # Two workers on CI's two cores; PYTEST_WORKERS=0 runs in one process (easier to debug). Whole files go
 # to one worker (--dist loadfile), so a module's shared runs are planned once, not once per worker.
 PYTEST_WORKERS ?= auto
-test-python: setup ## the Python suite, in parallel (PYTEST_WORKERS=auto)
+test-python: $(SETUP) ## the Python suite, in parallel (PYTEST_WORKERS=auto)
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # Test files run side by side, each in its own process, against one moto_server for the whole run
@@ -124,7 +128,7 @@ test-python: setup ## the Python suite, in parallel (PYTEST_WORKERS=auto)
 # --test-global-setup arrived in Node.js 24: on 22 (compute.runtime nodejs22.x) each file starts
 # its own moto_server instead, slower but the same tests.
 NODE_TEST_CONCURRENCY ?= 4
-test-node: setup build-handlers ## the Node.js handler tests, files in parallel: the esbuild bundle, on the runtime's Node.js, against moto_server
+test-node: $(SETUP) build-handlers ## the Node.js handler tests, files in parallel: the esbuild bundle, on the runtime's Node.js, against moto_server
 	NODE="$$($(NODE_RUNTIME) path)" && MAJOR="$$($(NODE_RUNTIME) major)" && \
 	if [ "$$MAJOR" -ge 24 ]; then SHARED_MOTO=--test-global-setup=tests/compute/handlers/global-setup.mjs; else SHARED_MOTO=; fi && \
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server PAYMENTS_NODE_MAJOR=$$MAJOR \
