@@ -165,9 +165,13 @@ class AlarmSettings:
     """Periods over threshold before an alarm fires."""
 
 
+EXAMPLE_GITHUB_REPOSITORY = "example-org/payments-platform"
+"""The placeholder `github.repository` ships with: fine for `make plan`, refused by `make bootstrap-access`."""
+
+
 @dataclass(frozen=True)
 class GithubSettings:
-    repository: str = "example-org/payments-platform"
+    repository: str = EXAMPLE_GITHUB_REPOSITORY
     """`<owner>/<repo>` whose workflows may assume the CI roles (a placeholder: set yours before bootstrapping)."""
     deploy_environment: str = "production"
     """GitHub environment the deploy jobs run in; only tokens of jobs in it may assume the deploy role."""

@@ -10,13 +10,14 @@ import pulumi
 import pulumi_aws as aws
 
 from payments_ci_access.access import CiAccess, CiAccessArgs
-from payments_ci_access.scope import ci_scope
+from payments_ci_access.scope import ci_scope, trusted_repository
 from shared.layer import start_layer
 
 # The same start as every layer: validated settings, and the provider pinned to eu-west-1 that
 # refuses the dev account.
 ctx = start_layer("ci-access", Path(__file__).parent)
 settings = ctx.settings
+repository = trusted_repository(settings)
 invoke = pulumi.InvokeOutputOptions(provider=ctx.provider)
 account_id = aws.get_caller_identity_output(opts=invoke).account_id
 scope = ci_scope(settings, account_id, invoke)
@@ -25,7 +26,7 @@ access = CiAccess(
     "ci",
     CiAccessArgs(
         suffix=settings.environment_suffix,
-        repository=settings.github.repository,
+        repository=repository,
         deploy_environment=settings.github.deploy_environment,
         create_oidc_provider=settings.github.create_oidc_provider,
         scope=scope,

@@ -96,6 +96,13 @@ def test_a_malformed_repository_setting_is_refused_naming_the_key() -> None:
         run_access(github={"repository": "acme/pay ments"})
 
 
+def test_the_shipped_placeholder_repository_is_refused_before_any_role_is_registered() -> None:
+    mocks = PlanMocks()
+    with pytest.raises(ConfigError, match=r"github\.repository: example-org/payments-platform is the example placeholder"):
+        run_program(PROGRAM, project=PROJECT, mocks=mocks, config={})
+    assert [r["type"] for r in mocks.resources if not r["type"].startswith("pulumi:providers:")] == []
+
+
 def test_the_policy_pack_bootstrap_access_runs_with_finds_nothing(run: LayerRun) -> None:
     assert layer_violations(run.resources) == []
 

@@ -7,7 +7,7 @@ import yaml
 
 from payments_tools.harness import REPO_ROOT
 from shared.errors import ConfigError
-from shared.settings import GithubSettings, parse_settings
+from shared.settings import EXAMPLE_GITHUB_REPOSITORY, GithubSettings, parse_settings
 
 
 def raw(**github: object) -> dict[str, object]:
@@ -21,7 +21,8 @@ def test_github_settings_load_with_their_defaults() -> None:
     expected = GithubSettings(repository="acme/payments-platform", deploy_environment="production", create_oidc_provider=True)
     assert settings.github == expected
     defaults = parse_settings(raw(), REPO_ROOT).github
-    assert defaults.repository == "example-org/payments-platform" and defaults.deploy_environment == "production"
+    assert defaults.repository == EXAMPLE_GITHUB_REPOSITORY == "example-org/payments-platform"
+    assert defaults.deploy_environment == "production"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import pulumi_aws as aws
 
 from payments_ci_access.policies import CiScope
 from payments_tools.bootstrap import BootstrapNames, secrets_key_alias, state_key_alias
-from shared.settings import Settings
+from shared.errors import ConfigError
+from shared.settings import EXAMPLE_GITHUB_REPOSITORY, Settings
 
 
 def ci_scope(settings: Settings, account_id: pulumi.Output[str], invoke: pulumi.InvokeOutputOptions) -> pulumi.Output[CiScope]:
@@ -35,3 +36,20 @@ def _scope(settings: Settings, names: BootstrapNames, state_key_arn: str, secret
         secrets_key_arn=secrets_key_arn,
         hosted_zone_id=settings.api.hosted_zone_id,
     )
+
+
+def trusted_repository(settings: Settings) -> str:
+    """The `<owner>/<repo>` the CI roles will trust; the shipped placeholder is refused.
+
+    Roles that trust the placeholder would let whoever owns that name on GitHub run workflows that
+    preview and deploy production. So the program stops before it registers anything and says
+    which setting to change.
+    """
+    repository = settings.github.repository
+    if repository == EXAMPLE_GITHUB_REPOSITORY:
+        raise ConfigError(
+            "github.repository",
+            f"{repository} is the example placeholder; set the <owner>/<repo> whose workflows may preview and deploy "
+            "production in config/production.yaml before make bootstrap-access",
+        )
+    return repository
