@@ -43,7 +43,7 @@ DEPLOY_ALL_STEPS := $(foreach layer,$(LAYERS),pulumi-up-$(layer) $(if $(and $(fi
 
 .PHONY: help setup setup-deploy lock measure node-runtime build-handlers test test-python test-node lint plan validate-dev export-dev-inventory report bench \
         preflight init-stacks deploy-checks bootstrap bootstrap-access deploy-all destroy-all check-cli \
-        merchant-add merchant-list merchant-rotate-key merchant-suspend local-api smoke \
+        merchant-add merchant-list merchant-rotate-key merchant-suspend merchant-reactivate local-api smoke \
         $(addprefix up-,$(LAYERS)) $(addprefix preview-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) \
         $(addprefix pulumi-up-,$(LAYERS)) $(addprefix pulumi-destroy-,$(LAYERS))
 
@@ -175,6 +175,10 @@ merchant-rotate-key: $(VENV)/.deploy-installed ## new API key for merchant ID=�
 merchant-suspend: $(VENV)/.deploy-installed ## refuse merchant ID=…'s keys (within the authorizer cache TTL)
 	@[ -n "$(ID)" ] || { echo "usage: make merchant-suspend ID=m_…"; exit 2; }
 	$(PY) -m payments_tools.merchants --stack $(STACK) $(MERCHANT_ARGS) suspend --id "$(ID)"
+
+merchant-reactivate: $(VENV)/.deploy-installed ## accept suspended merchant ID=…'s keys again (within the authorizer cache TTL)
+	@[ -n "$(ID)" ] || { echo "usage: make merchant-reactivate ID=m_…"; exit 2; }
+	$(PY) -m payments_tools.merchants --stack $(STACK) $(MERCHANT_ARGS) reactivate --id "$(ID)"
 
 local-api: setup ## serve the production API contract on 127.0.0.1:8080 against moto (LOCAL_API_ARGS=--port N)
 	$(PY) -m payments_tools.local_api $(LOCAL_API_ARGS)

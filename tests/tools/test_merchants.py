@@ -133,12 +133,24 @@ def test_suspend_sets_the_status_the_authorizer_checks(client, merchants):
     assert by_hash(client, issued.key)[0]["status"]["S"] == "suspended"
 
 
+def test_reactivation_lets_a_suspended_merchants_keys_in_again_and_never_creates_one(client, merchants):
+    item, issued = merchants.add("Acme")
+    merchants.suspend(item["merchantId"])
+    assert merchants.reactivate(item["merchantId"])["status"] == "active"
+    assert by_hash(client, issued.key)[0]["status"]["S"] == "active"
+    with pytest.raises(MerchantError, match="m_doesnotexist does not exist in"):
+        merchants.reactivate("m_doesnotexist")
+    assert [m["merchantId"] for m in merchants.list()] == [item["merchantId"]]
+
+
 def test_a_retired_key_record_is_not_a_merchant(client, merchants):
     item, _ = merchants.add("Acme")
     merchants.rotate_key(item["merchantId"], grace_hours=1)
     retired_id = next(i["merchantId"]["S"] for i in raw_items(client) if "keyOf" in i)
     with pytest.raises(MerchantError):
         merchants.suspend(retired_id)
+    with pytest.raises(MerchantError):
+        merchants.reactivate(retired_id)
     with pytest.raises(MerchantError, match="does not exist"):
         merchants.rotate_key(retired_id, grace_hours=1)
     assert [m["merchantId"] for m in merchants.list()] == [item["merchantId"]]
@@ -201,6 +213,11 @@ def test_cli_prints_what_each_action_did(client, capsys, monkeypatch):
     assert tool.main(["--table", TABLE, "list"]) == 0
     listed = capsys.readouterr().out
     assert "1 merchant(s)" in listed and merchant_id in listed and "suspended" in listed and key not in listed
+
+    assert tool.main(["--table", TABLE, "reactivate", "--id", merchant_id]) == 0
+    assert "accepted again within 300 s" in capsys.readouterr().out
+    assert tool.main(["--table", TABLE, "list"]) == 0
+    assert "suspended" not in capsys.readouterr().out
 
     assert tool.main(["--table", TABLE, "suspend", "--id", "m_doesnotexist"]) == 1
     assert "m_doesnotexist does not exist" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""`make merchant-add|merchant-list|merchant-rotate-key|merchant-suspend`: merchant onboarding.
+"""`make merchant-add|merchant-list|merchant-rotate-key|merchant-suspend|merchant-reactivate`: merchant onboarding.
 
 Production starts with an empty merchants table (dev merchants are test data and are not copied).
 This tool issues API keys the way the authorizer (stacks/compute/handlers/payments/authorizer.mjs
@@ -10,10 +10,11 @@ and lib/api-keys.mjs) checks them:
 - rotation gives the merchant a new key and keeps the old one working for a grace period: the old
   hash moves to a retired-key record (`<merchantId>#retired#<hash prefix>`, `keyOf`, `keyExpiresAt`)
   that the authorizer honours until `keyExpiresAt` and refuses after;
-- suspension sets `status=suspended`; API Gateway caches the authorizer's answer per key for the
-  contract's `authorizerResultTtlInSeconds`, so a suspension takes effect within that TTL.
+- suspension sets `status=suspended` and reactivation `status=active`; API Gateway caches the
+  authorizer's answer per key for the contract's `authorizerResultTtlInSeconds`, so either takes
+  effect within that TTL.
 
-Every write is conditional: `add` never overwrites a record, `rotate-key` and `suspend` only touch
+Every write is conditional: `add` never overwrites a record, `rotate-key`, `suspend` and `reactivate` only touch
 a merchant that still exists (a deleted merchant is never recreated) and whose key is the one read.
 The table name comes from `--table`, from `build/plan.json` (`--plan`), or from the data layer's
 deployed outputs (`pulumi stack output`); `--endpoint-url` points at moto or `make local-api`.
@@ -192,14 +193,22 @@ class Merchants:
 
     def suspend(self, merchant_id: str) -> dict[str, Any]:
         """Set `status=suspended` on an existing merchant (never creates one)."""
+        return self._set_status(merchant_id, "suspended")
+
+    def reactivate(self, merchant_id: str) -> dict[str, Any]:
+        """Set `status=active` again on an existing merchant: its current key, and a rotated one still in its grace period, work again."""
+        return self._set_status(merchant_id, "active")
+
+    def _set_status(self, merchant_id: str, status: str) -> dict[str, Any]:
+        """Set the status the authorizer checks on a merchant record; never on a retired-key record, never creating one."""
         try:
             done = self.client.update_item(
                 TableName=self.table,
                 Key=_marshal({"merchantId": merchant_id}),
-                UpdateExpression="SET #s = :suspended, updatedAt = :now",
+                UpdateExpression="SET #s = :status, updatedAt = :now",
                 ConditionExpression="attribute_exists(merchantId) AND attribute_not_exists(keyOf)",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=_marshal({":suspended": "suspended", ":now": _iso(self.clock())}),
+                ExpressionAttributeValues=_marshal({":status": status, ":now": _iso(self.clock())}),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
@@ -313,6 +322,7 @@ def main(argv: list[str] | None = None, run: Runner | None = None) -> int:
     rotate.add_argument("--id", required=True)
     rotate.add_argument("--grace-hours", type=float, default=DEFAULT_GRACE_HOURS)
     sub.add_parser("suspend", help="refuse the merchant's keys").add_argument("--id", required=True)
+    sub.add_parser("reactivate", help="accept a suspended merchant's keys again").add_argument("--id", required=True)
     args = parser.parse_args(argv)
 
     try:
@@ -352,10 +362,14 @@ def main(argv: list[str] | None = None, run: Runner | None = None) -> int:
                 )
             else:
                 print(f"the previous key is refused now (no grace period); cached answers expire within {ttl} s")
-        else:
+        elif args.action == "suspend":
             suspended = merchants.suspend(args.id)
             print(f"suspended merchant {args.id} ({suspended.get('name', '')}) in {table}")
             print(f"its keys are refused within {ttl} s (the authorizer cache TTL of the API contract)")
+        else:
+            active = merchants.reactivate(args.id)
+            print(f"reactivated merchant {args.id} ({active.get('name', '')}) in {table}")
+            print(f"its keys are accepted again within {ttl} s (refusals API Gateway cached expire by then)")
     except (MerchantError, ClientError, BotoCoreError) as exc:
         print(f"merchants: {exc}", file=sys.stderr)
         return 1
