@@ -11,12 +11,11 @@ import pytest
 from jsonschema import Draft4Validator
 
 from payments_compute.packaging import build_artifact, node_target
+from payments_compute.rules import function_specs
 from payments_tools.harness import REPO_ROOT
 from payments_tools.local_api import LocalApi, LocalApiError, policy_effect, routes_of
 from payments_tools.merchants import Merchants
 from shared.build import artifacts_dir
-from shared.inventory import load_inventory
-from shared.naming import production_name
 from shared.openapi import iter_operations
 from shared.settings import load_settings
 
@@ -114,13 +113,9 @@ def create_payment(api, merchant, key_suffix, amount=5000, **extra):
 
 
 def test_every_handler_runs_the_very_bundle_the_compute_layer_zips_and_deploys(api):
-    settings = load_settings(REPO_ROOT)
-    inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
-    target = node_target(settings.compute.runtime)
-    deployed = {
-        production_name(f.name, settings.environment_suffix): build_artifact(f.code_path, artifacts_dir(REPO_ROOT), target).bundle
-        for f in inventory.functions
-    }
+    target = node_target(api.settings.compute.runtime)  # the target stacks/compute/__main__.py packages for
+    specs = function_specs(api.inventory, api.settings)
+    deployed = {spec.name: build_artifact(spec.code_path, artifacts_dir(REPO_ROOT), target).bundle for spec in specs}
     assert {name: worker.bundle for name, worker in api.workers.items()} == deployed
 
 
