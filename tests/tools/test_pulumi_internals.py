@@ -180,3 +180,19 @@ def test_a_loop_with_a_task_factory_of_its_own_keeps_it_and_is_searched_in_full(
         loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
     finally:
         loop.close()
+
+
+def test_settling_one_loop_leaves_the_tasks_of_another_for_its_own_settle():
+    loops = [asyncio.new_event_loop(), asyncio.new_event_loop()]
+    try:
+        for loop in loops:
+            assert pulumi_internals._tasks_since_last_settle(loop) == []  # the first look installs the tracking
+        first, second = (loop.create_task(asyncio.sleep(3600)) for loop in loops)
+        assert pulumi_internals._tasks_since_last_settle(loops[0]) == [first]
+        assert pulumi_internals._tasks_since_last_settle(loops[1]) == [second]
+        for loop, task in zip(loops, (first, second), strict=True):
+            task.cancel()
+            loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+    finally:
+        for loop in loops:
+            loop.close()

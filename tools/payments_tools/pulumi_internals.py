@@ -124,14 +124,14 @@ def settle() -> None:
     SETTINGS.outputs.clear()
 
 
-_TRACKED: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
-"""Every task made on Pulumi's loop since the last `settle`; as in asyncio's own registry, a finished task no one holds drops out."""
+_TRACKED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakSet[asyncio.Task[Any]]] = weakref.WeakKeyDictionary()
+"""Per loop, every task made on it since its last `settle`; as in asyncio's own registry, a finished task no one holds drops out."""
 
 
 def _tracked_task(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any) -> asyncio.Task[Any]:
     """The task factory on Pulumi's loop: asyncio's own Task, remembered for the next `settle`."""
     task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kwargs)
-    _TRACKED.add(task)
+    _TRACKED.setdefault(loop, weakref.WeakSet()).add(task)
     return task
 
 
@@ -145,12 +145,11 @@ def _tasks_since_last_settle(loop: asyncio.AbstractEventLoop) -> list[asyncio.Ta
     """
     factory = loop.get_task_factory()
     if factory is _tracked_task:
-        tasks = [task for task in _TRACKED if task.get_loop() is loop]
+        tasks = list(_TRACKED.pop(loop, ()))
     else:
         tasks = list(asyncio.all_tasks(loop))
         if factory is None:
             loop.set_task_factory(_tracked_task)  # type: ignore[arg-type]
-    _TRACKED.clear()
     return tasks
 
 
