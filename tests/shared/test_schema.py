@@ -1,6 +1,9 @@
 """Schema findings are kept per JSON text: the same document is validated once, a changed one afresh."""
 
+from pathlib import Path
+
 import pytest
+from jsonschema import Draft202012Validator
 
 from payments_tools.harness import example_inventory_data
 from shared import schema
@@ -51,3 +54,27 @@ def test_a_document_json_cannot_carry_exactly_is_validated_as_it_is(validations)
     assert [path for path, _ in schema.schema_problems(document, SCHEMA)] == ["s3Buckets"]
     assert [path for path, _ in schema.schema_problems(document, SCHEMA)] == ["s3Buckets"]
     assert len(validations) == 2
+
+
+BUNDLED = sorted(path.name for path in (Path(schema.__file__).parent / "schemas").glob("*.json"))
+
+
+def metaschema_problems(document: dict) -> list[str]:
+    """What the JSON Schema 2020-12 metaschema finds wrong with a schema document (the check `_validator` leaves to this test)."""
+    return [error.message for error in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(document)]
+
+
+def test_the_schemas_are_found():
+    assert BUNDLED == ["dev-environment.schema.json", "production.schema.json"]
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_every_bundled_schema_is_a_valid_draft_2020_12_schema(name):
+    document = schema.bundled_schema(name)
+    assert document.get("$schema") == Draft202012Validator.META_SCHEMA["$id"], f"{name} must declare the draft the validator uses"
+    assert metaschema_problems(document) == []
+
+
+def test_the_metaschema_check_rejects_a_broken_schema():
+    assert metaschema_problems({"type": "object", "properties": {"region": {"type": 5}}}) != []
+    assert metaschema_problems({"required": "region"}) != []
