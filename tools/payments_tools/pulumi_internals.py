@@ -131,7 +131,10 @@ _TRACKED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakSet[a
 def _tracked_task(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any) -> asyncio.Task[Any]:
     """The task factory on Pulumi's loop: asyncio's own Task, remembered for the next `settle`."""
     task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kwargs)
-    _TRACKED.setdefault(loop, weakref.WeakSet()).add(task)
+    tracked = _TRACKED.get(loop)
+    if tracked is None:  # not setdefault: that would build a WeakSet for each of a plan's ~20,000 tasks
+        tracked = _TRACKED[loop] = weakref.WeakSet()
+    tracked.add(task)
     return task
 
 
