@@ -7,7 +7,10 @@ import botocore.loaders
 import botocore.session
 import moto.core.base_backend
 import moto.core.loaders
+import moto.core.routing
 import moto.core.utils
+import pytest
+import werkzeug.routing
 from moto import mock_aws
 
 from payments_tools import devaccount
@@ -68,3 +71,38 @@ def test_motos_region_lists_come_from_the_shared_loader_and_ignore_a_missing_pro
     with mock_aws():  # a fresh account's backend lists its regions through it
         backend = moto.core.base_backend.BackendDict(type("Probe", (moto.core.base_backend.BaseBackend,), {}), "dynamodb")
         assert "eu-west-1" in backend["123456789012"].regions
+
+
+def test_moto_still_routes_rest_requests_with_its_own_werkzeug_rule_class():
+    rule = getattr(moto.core.routing, "SmithyRule", None)
+    assert isinstance(rule, type) and issubclass(rule, werkzeug.routing.Rule), (
+        "moto.core.routing.SmithyRule is gone: update payments_tools.devaccount.skip_motos_url_builders for this moto version"
+    )
+    assert callable(getattr(werkzeug.routing.Rule, "_compile_builder", None)), (
+        "werkzeug's Rule._compile_builder is gone: update payments_tools.devaccount.skip_motos_url_builders for this werkzeug version"
+    )
+
+
+def test_motos_rest_routes_still_match_once_their_url_builders_are_skipped(monkeypatch):
+    # Start from werkzeug's own builders and no routers built yet; both restored afterwards.
+    monkeypatch.setattr(moto.core.routing.SmithyRule, "_compile_builder", werkzeug.routing.Rule._compile_builder)
+    moto.core.routing.get_service_router.cache_clear()
+    settings = load_settings(REPO_ROOT)
+    inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
+    try:
+        with mock_aws():
+            devaccount.seed_dev_account(inventory)  # Lambda and API Gateway are REST services: their routers are built here
+            assert moto.core.routing.SmithyRule._compile_builder is devaccount._no_url_builder
+            session = aws.session(region_name=inventory.region)
+            function = inventory.functions[0]
+            assert session.client("lambda").get_function_configuration(FunctionName=function.name)["Handler"] == function.handler
+            assert [api["name"] for api in session.client("apigateway").get_rest_apis()["items"]] == [inventory.api.name]
+            lambda_routes = moto.core.routing.RestRouter(moto.core.utils.get_service_model("lambda"))._map
+            rule = next(iter(lambda_routes.iter_rules()))
+            with pytest.raises(NotImplementedError, match="only match requests"):
+                values = dict.fromkeys(rule.arguments, "x")
+                lambda_routes.bind("lambda.eu-west-1.amazonaws.com").build(
+                    rule.endpoint, values, method=next(iter(rule.methods or {"GET"}))
+                )
+    finally:
+        moto.core.routing.get_service_router.cache_clear()  # no router built in this test outlives the restored builders

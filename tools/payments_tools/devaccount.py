@@ -10,11 +10,13 @@ import functools
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import moto.core.base_backend
+import moto.core.routing
 import moto.core.utils
 
 from shared import aws
@@ -100,6 +102,32 @@ def share_motos_model_loader() -> None:
         backends.get_session = classmethod(_motos_region_session)
 
 
+def skip_motos_url_builders() -> None:
+    """Stop werkzeug compiling URL builders for moto's REST routes, which moto only ever matches.
+
+    moto routes a REST request (Lambda, API Gateway) through a werkzeug URL map holding one rule
+    per operation, built on the first request to that service. For every rule werkzeug also
+    generates and compiles two URL builders (Python source through `ast`): about 0.1 s for
+    Lambda's and API Gateway's 200 rules, a tenth of the plan's own work, spent on code moto
+    never calls (it matches requests, it never builds URLs). Only moto's own rule class is
+    changed; a builder call would raise instead of building. If a moto or werkzeug upgrade moves
+    either name, this does nothing (the emulation only gets slower), and
+    `tests/tools/test_devaccount.py` fails saying so.
+    """
+    rule: Any = getattr(moto.core.routing, "SmithyRule", None)  # moto's werkzeug Rule subclass: typed loosely on purpose
+    if rule is not None and callable(getattr(rule, "_compile_builder", None)):
+        rule._compile_builder = _no_url_builder
+
+
+def _no_url_builder(_rule: object, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+    """What werkzeug's `Rule.compile` binds as a moto rule's URL builders: one that refuses to build."""
+    return _refuse_to_build
+
+
+def _refuse_to_build(_rule: object, *_args: object, **_kwargs: object) -> tuple[str, str]:
+    raise NotImplementedError("moto's emulated REST routes only match requests; building a URL from one is not supported")
+
+
 def _motos_region_session(_cls: type) -> boto3.Session:
     """The session moto asks which regions each emulated service has (moto's `get_session`): one per process."""
     return _region_session()
@@ -151,6 +179,7 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
     existence check.
     """
     share_motos_model_loader()
+    skip_motos_url_builders()
     region = inventory.region
     clients = _seed_clients(region)
     s3 = clients.s3
