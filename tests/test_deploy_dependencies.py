@@ -49,9 +49,22 @@ def _module_file(module: str) -> Path | None:
     return path.with_suffix(".py") if path.with_suffix(".py").is_file() else None
 
 
+def _type_checking_only(tree: ast.AST) -> set[ast.AST]:
+    """The nodes inside `if TYPE_CHECKING:` blocks: imported by type checkers only, never when a deploy runs."""
+    skipped: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in {"TYPE_CHECKING", "typing.TYPE_CHECKING"}:
+            skipped.update(inner for statement in node.body for inner in ast.walk(statement))
+    return skipped
+
+
 def _imports(path: Path) -> Iterator[str]:
-    """Every import of a file, lazy ones inside functions included (a deploy may reach them)."""
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    """Every import a file runs, lazy ones inside functions included (a deploy may reach them)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = _type_checking_only(tree)
+    for node in ast.walk(tree):
+        if node in skipped:
+            continue
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -113,3 +126,17 @@ def test_the_walk_follows_our_packages_and_sees_a_dev_only_package(tmp_path: Pat
 @pytest.mark.parametrize("path", DEPLOY_ENTRY_POINTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_entry_point_exists(path: Path) -> None:
     assert path.is_file()
+
+
+def test_an_import_only_type_checkers_run_is_not_a_deploy_import(tmp_path: Path) -> None:
+    entry = tmp_path / "entry.py"
+    entry.write_text(
+        "from typing import TYPE_CHECKING\nimport typing\n"
+        "if TYPE_CHECKING:\n    from mypy_boto3_s3 import S3Client\n"
+        "if typing.TYPE_CHECKING:\n    import mypy_boto3_sts\n"
+        "else:\n    import moto\n",
+        encoding="utf-8",
+    )
+    reached = third_party_imports((entry,))
+    assert "mypy_boto3_s3" not in reached and "mypy_boto3_sts" not in reached
+    assert "moto" in reached, "the else branch runs at deploy time"
