@@ -69,3 +69,21 @@ def session(profile_name: str | None = None, region_name: str | None = None) -> 
     # boto3 finds an unknown profile while creating its own loader; with ours, ask for it here.
     core.get_scoped_config()
     return made
+
+
+def process_session(profile_name: str | None = None, region_name: str | None = None) -> boto3.Session:
+    """`session(profile_name, region_name)`, made once per process for as long as the AWS environment is the same.
+
+    A session costs about 13 ms to make and each of its clients about 9 ms. A deploy runs one layer
+    per process, but the offline plan and the test suite run many layers' programs in one, and each
+    looked the dev account up with a new session and new clients. Any change to an `AWS_*`
+    environment variable (credentials, profile, config file) gives a new session, so one made
+    under other credentials is never reused. Raises botocore's ProfileNotFound like `session`.
+    """
+    environment = tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("AWS_")))
+    return _process_session(profile_name, region_name, environment)
+
+
+@functools.lru_cache(maxsize=16)
+def _process_session(profile_name: str | None, region_name: str | None, _environment: tuple[tuple[str, str], ...]) -> boto3.Session:
+    return session(profile_name=profile_name, region_name=region_name)

@@ -13,10 +13,12 @@ different error from a resource being missing, and says how to fix the access in
 
 from __future__ import annotations
 
+import functools
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
 import boto3
 from botocore.config import Config
@@ -33,6 +35,13 @@ from shared import aws
 from shared.errors import ConfigError
 from shared.inventory import Inventory
 from shared.settings import Settings
+
+if TYPE_CHECKING:  # the stubs are a development dependency (requirements-dev.txt)
+    from mypy_boto3_apigateway import APIGatewayClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
 
 Kind = Literal["bucket", "table", "function", "api"]
 ALL_KINDS: tuple[Kind, ...] = get_args(Kind)
@@ -99,13 +108,60 @@ class _Target:
 
 
 def dev_session(inventory: Inventory, settings: Settings) -> boto3.Session:
-    """A boto3 session for the dev account: the inventory's region, and `devProfile` when configured."""
+    """A boto3 session for the dev account: the inventory's region, and `devProfile` when configured.
+
+    One per process and AWS environment (`aws.process_session`): every layer of an offline plan
+    looks the dev account up, and reuses the first layer's session and clients (`DevClients`).
+    """
     try:
-        return aws.session(profile_name=settings.dev_profile, region_name=inventory.region)
+        return aws.process_session(profile_name=settings.dev_profile, region_name=inventory.region)
     except ProfileNotFound as exc:
         raise DevAccountUnreachable(
             "devProfile", f"AWS profile {settings.dev_profile!r} is not defined in the AWS config files; {FIX_ACCESS}"
         ) from exc
+
+
+class DevClients:
+    """The clients the dev check uses on one session, each made on first use and then kept.
+
+    A client costs about 9 ms to make, and the offline plan and the tests check the dev account
+    from many programs in one process on the same session (`dev_session`). Clients are made
+    through `session.client`, so a session whose clients fail (in tests) fails here too.
+    """
+
+    def __init__(self, session: boto3.Session) -> None:
+        self._session = session
+
+    @functools.cached_property
+    def sts(self) -> STSClient:
+        return self._session.client("sts", config=_CLIENT_CONFIG)
+
+    @functools.cached_property
+    def s3(self) -> S3Client:
+        return self._session.client("s3", config=_CLIENT_CONFIG)
+
+    @functools.cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        return self._session.client("dynamodb", config=_CLIENT_CONFIG)
+
+    @functools.cached_property
+    def lam(self) -> LambdaClient:
+        return self._session.client("lambda", config=_CLIENT_CONFIG)
+
+    @functools.cached_property
+    def apigw(self) -> APIGatewayClient:
+        return self._session.client("apigateway", config=_CLIENT_CONFIG)
+
+
+_CLIENTS: weakref.WeakKeyDictionary[boto3.Session, DevClients] = weakref.WeakKeyDictionary()
+
+
+def _clients(session: boto3.Session) -> DevClients:
+    """The session's DevClients, kept as long as the session is."""
+    clients = _CLIENTS.get(session)
+    if clients is None:
+        clients = _CLIENTS[session] = DevClients(session)
+    return clients
 
 
 def _who(session: boto3.Session) -> str:
@@ -157,7 +213,7 @@ def _lookup(call: Callable[[], T], target: _Target, inventory: Inventory, sessio
 def _require_account(inventory: Inventory, session: boto3.Session) -> None:
     """Fail unless the credentials belong to the inventory's account: otherwise every lookup would 'miss'."""
     target = _Target("account", inventory.account_id, "accountId", "sts:GetCallerIdentity")
-    sts = session.client("sts", config=_CLIENT_CONFIG)
+    sts = _clients(session).sts
     identity = _lookup(sts.get_caller_identity, target, inventory, session)
     account = identity.get("Account") if identity is not None else None
     if account != inventory.account_id:
@@ -169,7 +225,7 @@ def _require_account(inventory: Inventory, session: boto3.Session) -> None:
 
 
 def _check_buckets(inventory: Inventory, session: boto3.Session) -> Iterable[DevResourceCheck]:
-    s3 = session.client("s3", config=_CLIENT_CONFIG)
+    s3 = _clients(session).s3
     for i, bucket in enumerate(inventory.buckets):
         target = _Target("bucket", bucket.name, f"s3Buckets[{i}]", "s3:HeadBucket (s3:ListBucket)")
         head = _lookup(partial(s3.head_bucket, Bucket=bucket.name), target, inventory, session)
@@ -181,7 +237,7 @@ def _check_buckets(inventory: Inventory, session: boto3.Session) -> Iterable[Dev
 
 
 def _check_tables(inventory: Inventory, session: boto3.Session) -> Iterable[DevResourceCheck]:
-    dynamodb = session.client("dynamodb", config=_CLIENT_CONFIG)
+    dynamodb = _clients(session).dynamodb
     for i, table in enumerate(inventory.tables):
         target = _Target("table", table.name, f"dynamodbTables[{i}]", "dynamodb:DescribeTable")
         described = _lookup(partial(dynamodb.describe_table, TableName=table.name), target, inventory, session)
@@ -192,7 +248,7 @@ def _check_tables(inventory: Inventory, session: boto3.Session) -> Iterable[DevR
 
 
 def _check_functions(inventory: Inventory, session: boto3.Session) -> Iterable[DevResourceCheck]:
-    lam = session.client("lambda", config=_CLIENT_CONFIG)
+    lam = _clients(session).lam
     for i, function in enumerate(inventory.functions):
         target = _Target("function", function.name, f"lambdaFunctions[{i}]", "lambda:GetFunctionConfiguration")
         config = _lookup(partial(lam.get_function_configuration, FunctionName=function.name), target, inventory, session)
@@ -204,7 +260,7 @@ def _check_functions(inventory: Inventory, session: boto3.Session) -> Iterable[D
 
 def _check_api(inventory: Inventory, session: boto3.Session) -> Iterable[DevResourceCheck]:
     """The REST API by name (API Gateway has no lookup by name: page through them all), then its stage."""
-    apigw = session.client("apigateway", config=_CLIENT_CONFIG)
+    apigw = _clients(session).apigw
     api = inventory.api
     target = _Target("api", api.name, "apiGateway", "apigateway:GET /restapis")
 

@@ -55,3 +55,23 @@ def test_models_read_as_plain_dicts_equal_botocores_own_reading(service, kind):
     assert plain.load_data(path) == theirs.load_data(path)
     assert plain.load_service_model(service, "service-2") == theirs.load_service_model(service, "service-2")
     assert isinstance(aws.model_loader().file_loader, aws.PlainJSONFileLoader)
+
+
+def test_a_process_session_is_reused_while_the_aws_environment_stays_the_same(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "first")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    session = aws.process_session(region_name="eu-west-1")
+    assert aws.process_session(region_name="eu-west-1") is session
+    assert aws.process_session(region_name="us-east-1") is not session
+    assert aws.process_session(region_name="us-east-1").region_name == "us-east-1"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "second")  # other credentials: never the first session
+    other = aws.process_session(region_name="eu-west-1")
+    assert other is not session
+    assert other.get_credentials().access_key == "second"
+
+
+def test_an_unknown_profile_fails_every_time_a_process_session_is_asked_for(monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    for _ in range(2):
+        with pytest.raises(ProfileNotFound, match="no-such-profile"):
+            aws.process_session(profile_name="no-such-profile")

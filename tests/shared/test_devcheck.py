@@ -13,6 +13,7 @@ from moto import mock_aws
 from payments_tools.devaccount import seed_dev_account
 from payments_tools.harness import REPO_ROOT
 from shared.devcheck import (
+    ALL_KINDS,
     DevAccountUnreachable,
     DevResourcesMissing,
     check_dev_resources,
@@ -187,3 +188,22 @@ def test_an_undefined_profile_is_reported_with_its_name(monkeypatch, tmp_path: P
     with pytest.raises(DevAccountUnreachable, match="'payments-dev' is not defined") as caught:
         dev_session(inventory, dataclasses.replace(settings, dev_profile="payments-dev"))
     assert caught.value.paths == ["devProfile"]
+
+
+def test_layers_checking_in_one_process_share_the_session_and_make_each_client_once(dev, inventory, settings, monkeypatch):
+    monkeypatch.setenv("AWS_PAYMENTS_TEST_MARKER", "fresh")  # an AWS environment no earlier test had: a new session
+    session = dev()
+    assert dev_session(inventory, settings) is session  # the next layer's program in the same process
+    made: list[str] = []
+    real = session.client
+    monkeypatch.setattr(session, "client", lambda name, *args, **kwargs: made.append(name) or real(name, *args, **kwargs))
+    require_dev_resources(inventory, dev_session(inventory, settings))  # buckets and tables, as the data layer does
+    require_dev_resources(inventory, dev_session(inventory, settings), ALL_KINDS)  # everything, as the foundation does
+    assert sorted(made) == ["apigateway", "dynamodb", "lambda", "s3", "sts"]
+
+
+def test_a_session_whose_clients_fail_fails_on_every_check(monkeypatch, inventory):
+    session = failing_session(monkeypatch, NoCredentialsError())
+    for _ in range(2):
+        with pytest.raises(DevAccountUnreachable, match="no usable AWS credentials"):
+            require_dev_resources(inventory, session)
