@@ -156,7 +156,7 @@ class DevClients:
 _CLIENTS: weakref.WeakKeyDictionary[boto3.Session, DevClients] = weakref.WeakKeyDictionary()
 
 
-def _clients(session: boto3.Session) -> DevClients:
+def dev_clients(session: boto3.Session) -> DevClients:
     """The session's DevClients, kept as long as the session is."""
     clients = _CLIENTS.get(session)
     if clients is None:
@@ -213,7 +213,7 @@ def _lookup(call: Callable[[], T], target: _Target, inventory: Inventory, sessio
 def _require_account(inventory: Inventory, session: boto3.Session) -> None:
     """Fail unless the credentials belong to the inventory's account: otherwise every lookup would 'miss'."""
     target = _Target("account", inventory.account_id, "accountId", "sts:GetCallerIdentity")
-    sts = _clients(session).sts
+    sts = dev_clients(session).sts
     identity = _lookup(sts.get_caller_identity, target, inventory, session)
     account = identity.get("Account") if identity is not None else None
     if account != inventory.account_id:
@@ -225,7 +225,7 @@ def _require_account(inventory: Inventory, session: boto3.Session) -> None:
 
 
 def _check_buckets(inventory: Inventory, session: boto3.Session) -> Iterable[DevResourceCheck]:
-    s3 = _clients(session).s3
+    s3 = dev_clients(session).s3
     for i, bucket in enumerate(inventory.buckets):
         target = _Target("bucket", bucket.name, f"s3Buckets[{i}]", "s3:HeadBucket (s3:ListBucket)")
         head = _lookup(partial(s3.head_bucket, Bucket=bucket.name), target, inventory, session)
@@ -237,7 +237,7 @@ def _check_buckets(inventory: Inventory, session: boto3.Session) -> Iterable[Dev
 
 
 def _check_tables(inventory: Inventory, session: boto3.Session) -> Iterable[DevResourceCheck]:
-    dynamodb = _clients(session).dynamodb
+    dynamodb = dev_clients(session).dynamodb
     for i, table in enumerate(inventory.tables):
         target = _Target("table", table.name, f"dynamodbTables[{i}]", "dynamodb:DescribeTable")
         described = _lookup(partial(dynamodb.describe_table, TableName=table.name), target, inventory, session)
@@ -248,7 +248,7 @@ def _check_tables(inventory: Inventory, session: boto3.Session) -> Iterable[DevR
 
 
 def _check_functions(inventory: Inventory, session: boto3.Session) -> Iterable[DevResourceCheck]:
-    lam = _clients(session).lam
+    lam = dev_clients(session).lam
     for i, function in enumerate(inventory.functions):
         target = _Target("function", function.name, f"lambdaFunctions[{i}]", "lambda:GetFunctionConfiguration")
         config = _lookup(partial(lam.get_function_configuration, FunctionName=function.name), target, inventory, session)
@@ -260,7 +260,7 @@ def _check_functions(inventory: Inventory, session: boto3.Session) -> Iterable[D
 
 def _check_api(inventory: Inventory, session: boto3.Session) -> Iterable[DevResourceCheck]:
     """The REST API by name (API Gateway has no lookup by name: page through them all), then its stage."""
-    apigw = _clients(session).apigw
+    apigw = dev_clients(session).apigw
     api = inventory.api
     target = _Target("api", api.name, "apiGateway", "apigateway:GET /restapis")
 

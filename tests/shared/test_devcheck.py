@@ -190,16 +190,18 @@ def test_an_undefined_profile_is_reported_with_its_name(monkeypatch, tmp_path: P
     assert caught.value.paths == ["devProfile"]
 
 
-def test_layers_checking_in_one_process_share_the_session_and_make_each_client_once(dev, inventory, settings, monkeypatch):
+def test_the_seeding_and_every_layers_check_in_one_process_share_one_session_and_make_each_client_once(
+    dev, inventory, settings, monkeypatch
+):
     monkeypatch.setenv("AWS_PAYMENTS_TEST_MARKER", "fresh")  # an AWS environment no earlier test had: a new session
-    session = dev()
-    assert dev_session(inventory, settings) is session  # the next layer's program in the same process
+    session = dev_session(inventory, settings)
     made: list[str] = []
     real = session.client
     monkeypatch.setattr(session, "client", lambda name, *args, **kwargs: made.append(name) or real(name, *args, **kwargs))
+    assert dev() is session  # seeds the emulated account, then asks for the dev session again
     require_dev_resources(inventory, dev_session(inventory, settings))  # buckets and tables, as the data layer does
     require_dev_resources(inventory, dev_session(inventory, settings), ALL_KINDS)  # everything, as the foundation does
-    assert sorted(made) == ["apigateway", "dynamodb", "lambda", "s3", "sts"]
+    assert sorted(made) == ["apigateway", "dynamodb", "iam", "lambda", "s3", "sts"]  # iam: the seeding's dev role
 
 
 def test_a_session_whose_clients_fail_fails_on_every_check(monkeypatch, inventory):

@@ -11,7 +11,6 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
@@ -20,15 +19,12 @@ import moto.core.routing
 import moto.core.utils
 
 from shared import aws
+from shared.devcheck import dev_clients
 from shared.inventory import Inventory, Table
 
 if TYPE_CHECKING:  # the stubs are a development dependency (requirements-dev.txt)
-    from mypy_boto3_apigateway import APIGatewayClient
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_iam import IAMClient
-    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_lambda.literals import RuntimeType
-    from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.literals import BucketLocationConstraintType
 
 LAMBDA_TRUST = {
@@ -144,32 +140,10 @@ def _region_session() -> boto3.Session:
     return boto3.Session(botocore_session=aws.core_session())
 
 
-@dataclass(frozen=True)
-class _SeedClients:
-    s3: S3Client
-    dynamodb: DynamoDBClient
-    iam: IAMClient
-    lam: LambdaClient
-    apigw: APIGatewayClient
-
-
-@functools.cache
-def _seed_clients(region: str) -> _SeedClients:
-    """The clients that seed an emulated account in `region`, made once per process.
-
-    The test suite seeds an emulated account about fifty times, and making a session and five
-    clients cost more than the requests they send (botocore copies its whole event system into
-    every client). A client keeps no account state (moto holds it, and resets it per
-    `mock_aws()`), so one set serves every seeding; this module only ever talks to moto.
-    """
-    session = aws.session(region_name=region)
-    return _SeedClients(
-        s3=session.client("s3"),
-        dynamodb=session.client("dynamodb"),
-        iam=session.client("iam"),
-        lam=session.client("lambda"),
-        apigw=session.client("apigateway"),
-    )
+@functools.lru_cache(maxsize=16)  # as many as aws.process_session keeps
+def _iam_client(session: boto3.Session) -> IAMClient:
+    """The IAM client that creates the dev functions' role, one per session (the dev check needs no IAM)."""
+    return session.client("iam")
 
 
 def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()) -> None:
@@ -181,7 +155,10 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
     share_motos_model_loader()
     skip_motos_url_builders()
     region = inventory.region
-    clients = _seed_clients(region)
+    # The session and clients the dev check makes on this emulated account (shared.devcheck.dev_session
+    # without devProfile): made here, they are reused when the plan's first layer checks the account.
+    session = aws.process_session(region_name=region)
+    clients = dev_clients(session)
     s3 = clients.s3
     for bucket in inventory.buckets:
         if bucket.name not in skip:
@@ -198,7 +175,7 @@ def seed_dev_account(inventory: Inventory, *, skip: frozenset[str] = frozenset()
                 dynamodb.update_time_to_live(
                     TableName=table.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
                 )
-    iam = clients.iam
+    iam = _iam_client(session)
     role_arn = iam.create_role(RoleName="payments-lambda-dev", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
     lam = clients.lam
     code = _placeholder_zip()
