@@ -8,10 +8,15 @@ loader per process serves every session. Credentials and profiles stay per sessi
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import json
+import marshal
 import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 import boto3
@@ -32,18 +37,60 @@ class _SearchPaths(list[str]):
 
 
 class PlainJSONFileLoader(botocore.loaders.JSONFileLoader):
-    """botocore's model file reader, building plain dicts where botocore builds OrderedDicts.
+    """botocore's model file reader, building plain dicts where botocore builds OrderedDicts, and keeping what it parsed.
 
     A dict keeps its insertion order (Python 3.7+), so the models are the same, but having the
     JSON parser call OrderedDict for every object made parsing about twice as slow; the models
-    are megabytes and every process that talks to AWS, or emulates it, parses several.
+    are megabytes and every process that talks to AWS, or emulates it, parses several (about
+    10 MB and 0.1 s for `make plan`). So each parsed file is also kept in marshal form, which
+    loads in a third of the time, beside Python's own bytecode cache (`model_cache_file`).
     """
 
     def _load_file(self, full_path: str, open_method: Callable[..., IO[bytes]]) -> Any:
         if not os.path.isfile(full_path):
             return None
+        cache = model_cache_file(full_path)
+        if cache is not None:
+            try:
+                return marshal.loads(cache.read_bytes())
+            except (OSError, EOFError, ValueError, TypeError):  # not cached yet, or unreadable: parse it again
+                pass
         with open_method(full_path, "rb") as fp:
-            return json.loads(fp.read().decode("utf-8"))
+            model = json.loads(fp.read().decode("utf-8"))
+        if cache is not None:
+            _keep(cache, model)
+        return model
+
+
+MODEL_CACHE = "botocore-models"
+"""The folder under Python's bytecode cache prefix that holds the parsed models."""
+
+
+def model_cache_file(full_path: str) -> Path | None:
+    """Where the parsed form of the model file `full_path` is kept, or None when nothing is kept.
+
+    Only when Python keeps its bytecode in a folder of its own (`PYTHONPYCACHEPREFIX`, which the
+    Makefile sets to `.pycache/`): that folder is the project's, disposable and ignored by git.
+    The name covers the file's absolute path, size and modification time and the Python and
+    marshal versions, so an upgraded botocore or Python never reads an older entry.
+    """
+    if not sys.pycache_prefix:
+        return None
+    stat = os.stat(full_path)
+    identity = f"{os.path.abspath(full_path)}\0{stat.st_size}\0{stat.st_mtime_ns}\0{sys.version_info[:2]}\0{marshal.version}"
+    return Path(sys.pycache_prefix) / MODEL_CACHE / f"{hashlib.sha256(identity.encode()).hexdigest()}.marshal"
+
+
+def _keep(cache: Path, model: Any) -> None:
+    """Write `model` to `cache` through a file of this process's own, so a reader never sees half of it; failing to is harmless."""
+    partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(marshal.dumps(model))
+        partial.replace(cache)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
 
 
 @functools.cache

@@ -1,5 +1,10 @@
 """Sessions share one model loader, but nothing else: profiles and regions stay per session."""
 
+import json
+import marshal
+import os
+import sys
+
 import botocore.loaders
 import pytest
 from botocore.exceptions import ProfileNotFound
@@ -75,3 +80,62 @@ def test_an_unknown_profile_fails_every_time_a_process_session_is_asked_for(monk
     for _ in range(2):
         with pytest.raises(ProfileNotFound, match="no-such-profile"):
             aws.process_session(profile_name="no-such-profile")
+
+
+@pytest.fixture
+def model_cache(monkeypatch, tmp_path):
+    """Python's bytecode cache prefix (and so the parsed-model cache) in a fresh folder."""
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path / "pycache"))
+    return tmp_path / "pycache" / aws.MODEL_CACHE
+
+
+def read_model(path) -> object:
+    return aws.PlainJSONFileLoader().load_file(str(path).removesuffix(".json"))
+
+
+def test_a_parsed_model_is_kept_and_read_back_without_parsing_it_again(model_cache, monkeypatch, tmp_path):
+    model = tmp_path / "service-2.json"
+    model.write_text(json.dumps({"metadata": {"protocol": "json"}, "shapes": {"Name": {"type": "string", "max": 64}}}))
+    first = read_model(model)
+    assert len(list(model_cache.glob("*.marshal"))) == 1 and not list(model_cache.glob("*.partial"))
+    monkeypatch.setattr(aws.json, "loads", lambda *_: pytest.fail("a kept model was parsed again"))
+    assert read_model(model) == first == {"metadata": {"protocol": "json"}, "shapes": {"Name": {"type": "string", "max": 64}}}
+
+
+def test_a_changed_model_file_is_parsed_afresh(model_cache, tmp_path):
+    model = tmp_path / "service-2.json"
+    model.write_text(json.dumps({"version": 1}))
+    assert read_model(model) == {"version": 1}
+    model.write_text(json.dumps({"version": 22}))  # another size, and another modification time
+    os.utime(model, ns=(model.stat().st_atime_ns, model.stat().st_mtime_ns + 1_000_000))
+    assert read_model(model) == {"version": 22}
+
+
+def test_a_damaged_kept_model_is_parsed_again_and_replaced(model_cache, tmp_path):
+    model = tmp_path / "service-2.json"
+    model.write_text(json.dumps({"version": 1}))
+    read_model(model)
+    (kept,) = model_cache.glob("*.marshal")
+    kept.write_bytes(b"\x00not marshal")
+    assert read_model(model) == {"version": 1}
+    assert marshal.loads(kept.read_bytes()) == {"version": 1}
+
+
+def test_nothing_is_kept_without_a_bytecode_cache_folder_or_where_it_cannot_be_written(monkeypatch, tmp_path):
+    model = tmp_path / "service-2.json"
+    model.write_text(json.dumps({"version": 1}))
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    assert aws.model_cache_file(str(model)) is None
+    assert read_model(model) == {"version": 1}
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setattr(sys, "pycache_prefix", str(blocked))
+    assert read_model(model) == {"version": 1}
+
+
+def test_botocores_own_models_read_back_from_the_cache_equal_a_fresh_parse(model_cache):
+    loader = botocore.loaders.Loader(file_loader=aws.PlainJSONFileLoader())
+    parsed = loader.load_service_model("dynamodb", "service-2")
+    assert list(model_cache.glob("*.marshal"))
+    kept = botocore.loaders.Loader(file_loader=aws.PlainJSONFileLoader()).load_service_model("dynamodb", "service-2")
+    assert kept == parsed and kept is not parsed
