@@ -187,8 +187,8 @@ def build_artifact(source: Path, build_dir: Path, target: str) -> Artifact:
     contents = zip_inputs_digest(bundle)
     cached = _cached_zip(bundle, contents, build_dir)
     if cached is not None:
-        path, data = cached
-        return Artifact(source=source, bundle=bundle, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+        path, data, digest = cached
+        return Artifact(source=source, bundle=bundle, path=path, sha256=digest, size=len(data))
     data = build_zip(bundle)
     digest = hashlib.sha256(data).hexdigest()
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -236,8 +236,9 @@ def _zip_record(bundle: Path) -> Path:
     return bundle.with_name(f"{bundle.name}.zip.json")
 
 
-def _cached_zip(bundle: Path, contents: str, build_dir: Path) -> tuple[Path, bytes] | None:
-    """The zip recorded for `bundle`, when the bundle still holds what was zipped and the zip still has its hash; else None."""
+def _cached_zip(bundle: Path, contents: str, build_dir: Path) -> tuple[Path, bytes, str] | None:
+    """The zip recorded for `bundle` as (path, bytes, SHA-256), when the bundle still holds what was zipped and the zip
+    still has its hash; else None. The hash is returned so that it is computed once."""
     try:
         record = json.loads(_zip_record(bundle).read_text(encoding="utf-8"))
         if record["contents"] != contents:
@@ -246,7 +247,8 @@ def _cached_zip(bundle: Path, contents: str, build_dir: Path) -> tuple[Path, byt
         data = path.read_bytes()
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return (path, data) if hashlib.sha256(data).hexdigest() == record["zip"] else None
+    digest = hashlib.sha256(data).hexdigest()
+    return (path, data, digest) if digest == record["zip"] else None
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
