@@ -5,8 +5,10 @@ from __future__ import annotations
 import atexit
 import copy
 import datetime as dt
+import fcntl
 import gc
 import os
+import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,8 +89,29 @@ class ExamplePlan:
 
 
 @pytest.fixture(scope="session")
-def planned_example() -> ExamplePlan:
-    """All five layers planned once per test process, as `make plan` plans them (URN, type, custom, provider per registration)."""
+def planned_example(tmp_path_factory: pytest.TempPathFactory) -> ExamplePlan:
+    """All five layers planned once per test run, as `make plan` plans them (URN, type, custom, provider per registration).
+
+    Planning takes about 1.5 s of CPU. The first xdist worker to need it plans it and keeps a
+    pickled copy in the run's shared temporary folder; a worker that needs it meanwhile waits on
+    the lock and reads that copy instead of planning again. Tests read deep copies (`example_plan`),
+    so a copy serves as well as the original.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _plan_example()
+    shared = tmp_path_factory.getbasetemp().parent
+    kept = shared / "planned-example.pickle"
+    with (shared / "planned-example.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if kept.is_file():
+            plan: ExamplePlan = pickle.loads(kept.read_bytes())
+            return plan
+        plan = _plan_example()
+        kept.write_bytes(pickle.dumps(plan))
+        return plan
+
+
+def _plan_example() -> ExamplePlan:
     from pulumi.runtime.mocks import MockMonitor
 
     from payments_tools.harness import REPO_ROOT
