@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -114,3 +115,60 @@ def test_the_plan_is_compared_with_its_import_floor_on_cpu_time(monkeypatch, cap
     assert "plan               3.00s CPU   3.50s wall  (CPU of each run: 3.30, 3.00)" in out
     assert "import floor       2.00s CPU   2.00s wall  (1 modules; CPU of each run: 2.20, 2.00)" in out
     assert "ratio              1.50x CPU   1.75x wall" in out
+
+
+def fake_valgrind(tmp_path: Path, plan: int, floor: int) -> Path:
+    """A `valgrind` that runs nothing and writes a callgrind summary: `plan` instructions for the plan, `floor` for the floor."""
+    script = tmp_path / "valgrind"
+    script.write_text(
+        textwrap.dedent(
+            f"""\
+            #!{sys.executable}
+            import sys
+            out = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--callgrind-out-file="))
+            count = {plan} if "payments_tools.plan" in sys.argv else {floor}
+            open(out, "w").write(f"events: Ir\\nsummary: {{count}}\\ntotals: {{count}}\\n")
+            """
+        )
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_the_plan_is_compared_with_its_import_floor_in_instructions_under_callgrind(tmp_path, monkeypatch, capsys):
+    valgrind = fake_valgrind(tmp_path, plan=10_470_000_000, floor=7_160_000_000)
+    monkeypatch.setattr(bench.shutil, "which", lambda name: str(valgrind) if name == "valgrind" else None)
+    monkeypatch.setattr(bench, "_measure", lambda command, cwd: bench.Timing(1.0, 1.0))  # the recording run
+    bench.bench_plan_instructions(REPO_ROOT)
+    out = capsys.readouterr().out
+    assert "plan              10.47 G instructions" in out
+    assert "import floor       7.16 G instructions" in out
+    assert "ratio              1.46x  (target <= 1.5x)" in out
+
+
+def test_without_valgrind_the_instruction_count_is_a_skip(monkeypatch, capsys):
+    monkeypatch.setattr(bench.shutil, "which", lambda name: None)
+    bench.bench_plan_instructions(REPO_ROOT)
+    assert "skipped: valgrind is not installed" in capsys.readouterr().out
+
+
+def test_a_run_callgrind_cannot_count_is_a_skip(tmp_path, monkeypatch, capsys):
+    broken = tmp_path / "valgrind"
+    broken.write_text("#!/bin/sh\necho 'valgrind: no such tool' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(bench.shutil, "which", lambda name: str(broken))
+    monkeypatch.setattr(bench, "_measure", lambda command, cwd: bench.Timing(1.0, 1.0))
+    bench.bench_plan_instructions(REPO_ROOT)
+    out = capsys.readouterr().out
+    assert "under callgrind exited 1: valgrind: no such tool" in out
+    assert "ratio" not in out
+
+
+def test_make_bench_leaves_the_minutes_long_instruction_count_out_unless_asked(monkeypatch):
+    ran: list[str] = []
+    monkeypatch.setattr(bench, "BENCHES", {name: (lambda root, name=name: ran.append(name)) for name in bench.BENCHES})
+    bench.main([])
+    assert ran == list(bench.DEFAULT_BENCHES) and "plan-instructions" not in ran
+    ran.clear()
+    bench.main(["--only", "plan-instructions"])
+    assert ran == ["plan-instructions"]

@@ -152,6 +152,52 @@ def bench_plan_floor(repo_root: Path, rounds: int = FLOOR_ROUNDS) -> None:
     print(f"  {'ratio':<14} {plan_best.cpu / floor_best.cpu:8.2f}x CPU {plan_best.wall / floor_best.wall:6.2f}x wall  (target <= 1.5x)")
 
 
+def bench_plan_instructions(repo_root: Path) -> None:
+    """`make plan` against its import floor in instructions executed (valgrind's callgrind), one run each.
+
+    On a shared machine the CPU time of the same run drifts by a fifth within minutes, so a ratio
+    near its target can read either side of it; the number of instructions a run executes does
+    not drift. Under callgrind each process runs about fifty times slower (four or five minutes
+    for the two), so this figure is not in the default set:
+    `make bench BENCH_ARGS='--only plan-instructions'`.
+    """
+    section("make plan against its import floor, in instructions executed (callgrind; one run each, minutes)")
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        skipped("valgrind is not installed (for example `apt install valgrind`)")
+        return
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="bench-instructions-") as tmp:
+        plan_out, modules = Path(tmp) / "plan.json", Path(tmp) / "modules.json"
+        if _measure([python, "-m", "payments_tools.import_floor", "record", str(plan_out), str(modules)], repo_root) is None:
+            return
+        plan = _instructions(valgrind, [python, "-m", "payments_tools.plan", "--out", str(plan_out)], repo_root, Path(tmp) / "plan.out")
+        floor = _instructions(valgrind, [python, "-m", "payments_tools.import_floor", str(modules)], repo_root, Path(tmp) / "floor.out")
+    if plan is None or floor is None:
+        return
+    print(f"  {'plan':<14} {plan / 1e9:8.2f} G instructions")
+    print(f"  {'import floor':<14} {floor / 1e9:8.2f} G instructions")
+    print(f"  {'ratio':<14} {plan / floor:8.2f}x  (target <= 1.5x)")
+
+
+def _instructions(valgrind: str, command: list[str], cwd: Path, out: Path) -> int | None:
+    """The instructions `command` executes, counted by callgrind, or None (and a skip) when it fails."""
+    done = subprocess.run(
+        [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=SUBPROCESS_TIMEOUT,
+    )
+    summary = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("summary:")] if out.is_file() else []
+    if done.returncode != 0 or not summary:
+        reason = (done.stderr or done.stdout).strip().splitlines()
+        skipped(f"{' '.join(command[1:])} under callgrind exited {done.returncode}: {reason[-1] if reason else 'no output'}")
+        return None
+    return int(summary[0].split()[1])
+
+
 def bench_zip_sizes(repo_root: Path) -> None:
     """Each function's deployment package, built by the compute layer's own packager: bundled (deployed) vs source only.
 
@@ -316,7 +362,10 @@ BENCHES: dict[str, Callable[[Path], None]] = {
     "zip": bench_zip_sizes,
     "cold-start": bench_cold_start,
     "latency": bench_latency,
+    "plan-instructions": bench_plan_instructions,
 }
+DEFAULT_BENCHES: tuple[str, ...] = ("plan", "plan-floor", "zip", "cold-start", "latency")
+"""What `make bench` runs unless told (--only): all but the minutes-long instruction count."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=list(BENCHES), help="run only these measurements (repeatable)")
     args = parser.parse_args(argv)
     repo_root = find_repo_root(Path.cwd())
-    for name in args.only or list(BENCHES):
+    for name in args.only or DEFAULT_BENCHES:
         try:
             BENCHES[name](repo_root)
         except Exception as exc:  # a figure we cannot take is a note, never a failure
