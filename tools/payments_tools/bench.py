@@ -1,8 +1,9 @@
 """`make bench`: figures, not assertions: where the time and the bytes of this migration go.
 
-Four measurements, each independent and each optional: the offline plan's time per layer,
-each function's deployment package size, each handler's cold-start initialisation on Node,
-and a handler's request latency against emulated AWS (moto_server). A piece that cannot run
+Independent, optional measurements: the offline plan's time per layer, the plan against its
+import floor (CPU time by default; instructions executed under callgrind on request), each
+function's deployment package size, each handler's cold-start initialisation on Node, and a
+handler's request latency against emulated AWS (moto_server). A piece that cannot run
 here (a layer not built, no Node, no benchmark script) prints `skipped: <why>` and the rest
 still run; the command always exits 0, since a benchmark that fails a build is a flaky test.
 """
