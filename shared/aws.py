@@ -43,7 +43,7 @@ class PlainJSONFileLoader(botocore.loaders.JSONFileLoader):
     JSON parser call OrderedDict for every object made parsing about twice as slow; the models
     are megabytes and every process that talks to AWS, or emulates it, parses several (about
     10 MB and 0.1 s for `make plan`). So each parsed file is also kept in marshal form, which
-    loads in a third of the time, beside Python's own bytecode cache (`model_cache_file`).
+    loads in about half the time, beside Python's own bytecode cache (`model_cache_file`).
     """
 
     def _load_file(self, full_path: str, open_method: Callable[..., IO[bytes]]) -> Any:

@@ -110,8 +110,9 @@ class _Target:
 def dev_session(inventory: Inventory, settings: Settings) -> boto3.Session:
     """A boto3 session for the dev account: the inventory's region, and `devProfile` when configured.
 
-    One per process and AWS environment (`aws.process_session`): every layer of an offline plan
-    looks the dev account up, and reuses the first layer's session and clients (`DevClients`).
+    One per process and AWS environment (`aws.process_session`): in an offline plan the seeding of
+    the emulated account and each layer that checks it (foundation, data) share one session and
+    its clients (`DevClients`).
     """
     try:
         return aws.process_session(profile_name=settings.dev_profile, region_name=inventory.region)
