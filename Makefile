@@ -100,7 +100,8 @@ node-runtime: $(VENV)/.installed ## install the Node.js of compute.runtime (e.g.
 	@$(NODE_RUNTIME) install >/dev/null
 
 build-handlers: $(SETUP) ## bundle every handler with esbuild into build/lambda/payments (what the Node tests import)
-	"$$($(NODE_RUNTIME) path)" stacks/compute/handlers/build.mjs --out build/lambda/payments --target node$$($(NODE_RUNTIME) major) >/dev/null
+	runtime="$$($(NODE_RUNTIME) shell)" && eval "$$runtime" && \
+	"$$NODE" stacks/compute/handlers/build.mjs --out build/lambda/payments --target node$$MAJOR >/dev/null
 
 # The two suites are independent and each leaves a core idle part of the time (workers starting,
 # moto_server waiting on the network), so they run side by side: pytest's progress shows live and
@@ -129,7 +130,7 @@ test-python: $(SETUP) ## the Python suite, in parallel (PYTEST_WORKERS=auto)
 # its own moto_server instead, slower but the same tests.
 NODE_TEST_CONCURRENCY ?= 4
 test-node: $(SETUP) build-handlers ## the Node.js handler tests, files in parallel: the esbuild bundle, on the runtime's Node.js, against moto_server
-	NODE="$$($(NODE_RUNTIME) path)" && MAJOR="$$($(NODE_RUNTIME) major)" && \
+	runtime="$$($(NODE_RUNTIME) shell)" && eval "$$runtime" && \
 	if [ "$$MAJOR" -ge 24 ]; then SHARED_MOTO=--test-global-setup=tests/compute/handlers/global-setup.mjs; else SHARED_MOTO=; fi && \
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server PAYMENTS_NODE_MAJOR=$$MAJOR \
 		"$$NODE" --test --test-concurrency=$(NODE_TEST_CONCURRENCY) $$SHARED_MOTO tests/compute/handlers/*.test.mjs

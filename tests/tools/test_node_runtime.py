@@ -97,6 +97,21 @@ def test_the_path_command_reports_a_mismatch_and_exits_1(
     assert capsys.readouterr().out.strip() == "24"
 
 
+def test_the_shell_command_gives_both_as_assignments_a_shell_can_evaluate(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(repo)
+    binary = fake_node(node_binary(repo, NODE_BUILDS[24]), NODE_BUILDS[24])
+    assert node_runtime.main(["shell"]) == 0
+    assignments = capsys.readouterr().out
+    shell = subprocess.run(["sh", "-c", 'eval "$1" && echo "$NODE|$MAJOR"', "sh", assignments], capture_output=True, text=True, check=True)
+    assert shell.stdout.strip() == f"{binary}|24"
+    fake_node(binary, "22.23.3")
+    assert node_runtime.main(["shell"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"but {binary} is Node.js 22.23.3" in captured.err
+
+
 def test_install_uses_the_node_package_from_npm_only_when_needed(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
 
@@ -128,9 +143,9 @@ def _passthrough(npm: Callable[..., None]) -> Callable[..., Any]:
 
 
 FAKE_RUNTIME = """#!/bin/sh
+echo "$1" >> "$FAKE_DIR/runtime.log"
 case "$1" in
-  path) echo "$FAKE_DIR/node" ;;
-  major) echo "$FAKE_MAJOR" ;;
+  shell) [ -n "$FAKE_FAIL" ] && { echo "error: Node.js mismatch" >&2; exit 1; }; echo "NODE=$FAKE_DIR/node MAJOR=$FAKE_MAJOR" ;;
 esac
 """
 FAKE_NODE = """#!/bin/sh
@@ -156,3 +171,24 @@ def test_make_test_node_shares_one_moto_server_only_on_a_node_that_has_global_se
     [tests] = [line for line in (tmp_path / "node.log").read_text().splitlines() if line.startswith("--test ")]
     assert ("--test-global-setup=tests/compute/handlers/global-setup.mjs" in tests) is shared
     assert "tests/compute/handlers/payments.test.mjs" in tests
+    # Past the set-up's install, one runtime lookup per recipe (bundling, then the tests), each giving the binary and the major.
+    assert [call for call in (tmp_path / "runtime.log").read_text().split() if call != "install"] == ["shell", "shell"]
+    [bundle] = [line for line in (tmp_path / "node.log").read_text().splitlines() if "build.mjs" in line]
+    assert bundle.endswith(f"--target node{major}")
+
+
+def test_make_test_node_stops_before_running_anything_when_the_runtime_lookup_fails(tmp_path):
+    for name, body in (("runtime", FAKE_RUNTIME), ("node", FAKE_NODE)):
+        (tmp_path / name).write_text(body)
+        (tmp_path / name).chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "MAKEFLAGS"} | {"FAKE_DIR": str(tmp_path), "FAKE_MAJOR": "24", "FAKE_FAIL": "1"}
+    result = subprocess.run(
+        ["make", "-C", str(REPO_ROOT), "--no-print-directory", "test-node", f"NODE_RUNTIME={tmp_path / 'runtime'}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Node.js mismatch" in result.stderr
+    assert not (tmp_path / "node.log").exists(), "node ran although the runtime lookup failed"

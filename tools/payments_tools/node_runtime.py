@@ -9,6 +9,10 @@ binary and refuses to run when its major differs from the runtime's.
     python -m payments_tools.node_runtime install   # install if absent; print the node binary
     python -m payments_tools.node_runtime path      # print the node binary; exit 1 on a mismatch
     python -m payments_tools.node_runtime major     # the configured runtime's Node.js major
+    python -m payments_tools.node_runtime shell     # both, as shell assignments: NODE=<binary> MAJOR=<major>
+
+`shell` is what the Makefile evaluates: one process and one `node --version` per recipe instead
+of two of each.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -112,7 +117,7 @@ def install(root: Path, runtime: str) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["install", "path", "major"])
+    parser.add_argument("command", choices=["install", "path", "major", "shell"])
     args = parser.parse_args(argv)
     root = find_repo_root(Path.cwd())
     try:
@@ -124,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             binary = node_binary(root, node_version_for(runtime))
             check_version(runtime, installed_version(binary), binary)
-            print(binary)
+            print(f"NODE={shlex.quote(str(binary))} MAJOR={runtime_major(runtime)}" if args.command == "shell" else binary)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
