@@ -153,20 +153,25 @@ echo "$*" >> "$FAKE_DIR/node.log"
 """
 
 
-@pytest.mark.parametrize(("major", "shared"), [("24", True), ("22", False)])
-def test_make_test_node_shares_one_moto_server_only_on_a_node_that_has_global_setup(tmp_path, major, shared):
-    """Node.js 22 refuses --test-global-setup ("bad option"); on it each test file starts its own moto_server."""
+def make_test_node(tmp_path: Path, **fake: str) -> subprocess.CompletedProcess[str]:
+    """`make test-node` with the fake runtime lookup and node in `tmp_path` (FAKE_MAJOR, FAKE_FAIL from `fake`)."""
     for name, body in (("runtime", FAKE_RUNTIME), ("node", FAKE_NODE)):
         (tmp_path / name).write_text(body)
         (tmp_path / name).chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if k != "MAKEFLAGS"} | {"FAKE_DIR": str(tmp_path), "FAKE_MAJOR": major}
-    result = subprocess.run(
+    env = {k: v for k, v in os.environ.items() if k != "MAKEFLAGS"} | {"FAKE_DIR": str(tmp_path), **fake}
+    return subprocess.run(
         ["make", "-C", str(REPO_ROOT), "--no-print-directory", "test-node", f"NODE_RUNTIME={tmp_path / 'runtime'}"],
         capture_output=True,
         text=True,
         env=env,
         check=False,
     )
+
+
+@pytest.mark.parametrize(("major", "shared"), [("24", True), ("22", False)])
+def test_make_test_node_shares_one_moto_server_only_on_a_node_that_has_global_setup(tmp_path, major, shared):
+    """Node.js 22 refuses --test-global-setup ("bad option"); on it each test file starts its own moto_server."""
+    result = make_test_node(tmp_path, FAKE_MAJOR=major)
     assert result.returncode == 0, result.stderr
     [tests] = [line for line in (tmp_path / "node.log").read_text().splitlines() if line.startswith("--test ")]
     assert ("--test-global-setup=tests/compute/handlers/global-setup.mjs" in tests) is shared
@@ -178,17 +183,7 @@ def test_make_test_node_shares_one_moto_server_only_on_a_node_that_has_global_se
 
 
 def test_make_test_node_stops_before_running_anything_when_the_runtime_lookup_fails(tmp_path):
-    for name, body in (("runtime", FAKE_RUNTIME), ("node", FAKE_NODE)):
-        (tmp_path / name).write_text(body)
-        (tmp_path / name).chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if k != "MAKEFLAGS"} | {"FAKE_DIR": str(tmp_path), "FAKE_MAJOR": "24", "FAKE_FAIL": "1"}
-    result = subprocess.run(
-        ["make", "-C", str(REPO_ROOT), "--no-print-directory", "test-node", f"NODE_RUNTIME={tmp_path / 'runtime'}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    result = make_test_node(tmp_path, FAKE_MAJOR="24", FAKE_FAIL="1")
     assert result.returncode != 0
     assert "Node.js mismatch" in result.stderr
     assert not (tmp_path / "node.log").exists(), "node ran although the runtime lookup failed"
