@@ -1,6 +1,7 @@
 """The emulated dev account: what it seeds, and moto reading each service model once."""
 
 import functools
+from pathlib import Path
 
 import boto3
 import botocore.loaders
@@ -37,6 +38,9 @@ def test_after_seeding_moto_reads_models_through_one_loader_and_the_account_hold
         devaccount.share_motos_model_loader()  # a second time changes nothing
         assert moto.core.utils.create_loader() is moto.core.utils.create_loader()
         assert isinstance(moto.core.utils.create_loader().file_loader, aws.PlainJSONFileLoader)
+        assert moto.core.utils.create_loader().list_available_services("service-2") == aws.model_loader().list_available_services(
+            "service-2"
+        )
         session = aws.session(region_name=inventory.region)
         assert {b["Name"] for b in session.client("s3").list_buckets()["Buckets"]} == {b.name for b in inventory.buckets}
         assert set(session.client("dynamodb").list_tables()["TableNames"]) == {t.name for t in inventory.tables}
@@ -106,3 +110,14 @@ def test_motos_rest_routes_still_match_once_their_url_builders_are_skipped(monke
                 )
     finally:
         moto.core.routing.get_service_router.cache_clear()  # no router built in this test outlives the restored builders
+
+
+def test_moto_ships_extras_for_botocores_models_and_no_model_of_its_own():
+    """Why moto's loader may take its list of services from the shared loader (share_motos_model_loader)."""
+    moto_root = Path(moto.core.loaders.moto_root)
+    own = [path for pattern in ("*/*/service-2.json*", "*/*/paginators-1.json*") for path in moto_root.glob(pattern)]
+    assert own == [], f"moto now ships models of its own ({own[:3]}): its loader must list services itself again"
+    assert list(moto_root.glob("*/*/*.moto-extras.json*")), "moto's extras moved: check share_motos_model_loader"
+    plain = moto.core.loaders.create_loader()
+    for type_name in ("service-2", "paginators-1"):
+        assert plain.list_available_services(type_name) == aws.model_loader().list_available_services(type_name)

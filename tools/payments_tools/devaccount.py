@@ -89,6 +89,9 @@ def share_motos_model_loader() -> None:
         def shared() -> Any:
             loader = create()
             loader.file_loader = aws.PlainJSONFileLoader()
+            # moto's own folder holds extras for botocore's models, never a model, so the services it
+            # can load are the ones the shared loader lists: ask it instead of walking ~450 folders again.
+            loader.list_available_services = aws.model_loader().list_available_services
             return loader
 
         utils.create_loader = shared
