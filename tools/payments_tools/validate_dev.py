@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from payments_tools.cli import exit_with
 from payments_tools.export_inventory import table_entry
-from shared.devcheck import ALL_KINDS, DevResourceCheck, check_dev_resources, dev_session
+from shared.devcheck import ALL_KINDS, DevResourceCheck, check_dev_resources, dev_clients, dev_session
 from shared.errors import ConfigError
 from shared.inventory import Function, Index, Inventory, KeyElement, Table, load_inventory
 from shared.settings import load_settings
@@ -148,15 +148,18 @@ def function_drift(expected: Function, configuration: Mapping[str, Any]) -> list
 
 
 def _drift_findings(inventory: Inventory, session: Any, present: set[tuple[str, str]]) -> list[Finding]:
-    """Drift rows for every table and function that exists (missing ones are already reported)."""
+    """Drift rows for every table and function that exists (missing ones are already reported).
+
+    Read through the clients the existence check just used on this session (`dev_clients`).
+    """
     findings = []
-    dynamodb = session.client("dynamodb", region_name=inventory.region)
+    dynamodb = dev_clients(session).dynamodb
     for table in inventory.tables:
         if ("table", table.name) in present:
             described = dynamodb.describe_table(TableName=table.name)["Table"]
             ttl = dynamodb.describe_time_to_live(TableName=table.name).get("TimeToLiveDescription")
             findings += [Finding("table", table.name, DRIFT, d) for d in table_drift(table, live_table(described, ttl))]
-    lam = session.client("lambda", region_name=inventory.region)
+    lam = dev_clients(session).lam
     for function in inventory.functions:
         if ("function", function.name) in present:
             configuration = lam.get_function_configuration(FunctionName=function.name)
