@@ -107,11 +107,25 @@ def _measure(command: list[str], cwd: Path) -> Timing | None:
         skipped(f"settings error: {done.stderr.removeprefix('plan: ').strip()}")
         return None
     if done.returncode != 0:
-        reason = (done.stderr or done.stdout).strip().splitlines()
-        skipped(f"{' '.join(command[1:])} exited {done.returncode}: {reason[-1] if reason else 'no output'}")
+        _skip_failed(command, done)
         return None
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Timing(wall, cpu)
+
+
+def _skip_failed(command: list[str], done: subprocess.CompletedProcess[str], how: str = "") -> None:
+    """Skip a figure whose process failed, naming the command, its exit status and its last line of output."""
+    reason = (done.stderr or done.stdout).strip().splitlines()
+    skipped(f"{' '.join(command[1:])}{how} exited {done.returncode}: {reason[-1] if reason else 'no output'}")
+
+
+def _record_plan_modules(repo_root: Path, tmp: Path) -> tuple[Path, Path] | None:
+    """Run the plan once, recording the modules it imports (the floor's list): (plan output, module list), or None."""
+    plan_out, modules = tmp / "plan.json", tmp / "modules.json"
+    python = sys.executable
+    if _measure([python, "-m", "payments_tools.import_floor", "record", str(plan_out), str(modules)], repo_root) is None:
+        return None
+    return plan_out, modules
 
 
 def bench_plan_floor(repo_root: Path, rounds: int = FLOOR_ROUNDS) -> None:
@@ -126,9 +140,10 @@ def bench_plan_floor(repo_root: Path, rounds: int = FLOOR_ROUNDS) -> None:
     section(f"make plan against its import floor (fresh processes, best of {rounds})")
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
-        plan_out, modules = Path(tmp) / "plan.json", Path(tmp) / "modules.json"
-        if _measure([python, "-m", "payments_tools.import_floor", "record", str(plan_out), str(modules)], repo_root) is None:
+        recorded = _record_plan_modules(repo_root, Path(tmp))
+        if recorded is None:
             return
+        plan_out, modules = recorded
         plans: list[Timing] = []
         floors: list[Timing] = []
         for _ in range(rounds):
@@ -169,9 +184,10 @@ def bench_plan_instructions(repo_root: Path) -> None:
         return
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as tmp:
-        plan_out, modules = Path(tmp) / "plan.json", Path(tmp) / "modules.json"
-        if _measure([python, "-m", "payments_tools.import_floor", "record", str(plan_out), str(modules)], repo_root) is None:
+        recorded = _record_plan_modules(repo_root, Path(tmp))
+        if recorded is None:
             return
+        plan_out, modules = recorded
         plan = _instructions(valgrind, [python, "-m", "payments_tools.plan", "--out", str(plan_out)], repo_root, Path(tmp) / "plan.out")
         floor = _instructions(valgrind, [python, "-m", "payments_tools.import_floor", str(modules)], repo_root, Path(tmp) / "floor.out")
     if plan is None or floor is None:
@@ -193,8 +209,7 @@ def _instructions(valgrind: str, command: list[str], cwd: Path, out: Path) -> in
     )
     summary = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("summary:")] if out.is_file() else []
     if done.returncode != 0 or not summary:
-        reason = (done.stderr or done.stdout).strip().splitlines()
-        skipped(f"{' '.join(command[1:])} under callgrind exited {done.returncode}: {reason[-1] if reason else 'no output'}")
+        _skip_failed(command, done, " under callgrind")
         return None
     return int(summary[0].split()[1])
 
