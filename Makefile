@@ -55,6 +55,9 @@ SETUP := setup
 
 # The Node.js the handler tests run on: the configured Lambda runtime's major (payments_tools.node_runtime).
 NODE_RUNTIME := $(PY) -m payments_tools.node_runtime
+# In a recipe: set NODE (that Node.js binary) and MAJOR in its shell, with one lookup; a failed lookup
+# stops the recipe (the assignment, not eval, carries the lookup's status).
+RUNTIME_NODE = runtime="$$($(NODE_RUNTIME) shell)" && eval "$$runtime"
 
 setup: ## create .venv from the hashed lock (requirements-dev.lock), install the Node dependencies and the runtime's Node.js, compile what the tests import
 	@# Python and Node install side by side: each mostly waits on the disk, not the CPU.
@@ -100,7 +103,7 @@ node-runtime: $(VENV)/.installed ## install the Node.js of compute.runtime (e.g.
 	@$(NODE_RUNTIME) install >/dev/null
 
 build-handlers: $(SETUP) ## bundle every handler with esbuild into build/lambda/payments (what the Node tests import)
-	runtime="$$($(NODE_RUNTIME) shell)" && eval "$$runtime" && \
+	$(RUNTIME_NODE) && \
 	"$$NODE" stacks/compute/handlers/build.mjs --out build/lambda/payments --target node$$MAJOR >/dev/null
 
 # The two suites are independent and each leaves a core idle part of the time (workers starting,
@@ -130,7 +133,7 @@ test-python: $(SETUP) ## the Python suite, in parallel (PYTEST_WORKERS=auto)
 # its own moto_server instead, slower but the same tests.
 NODE_TEST_CONCURRENCY ?= 4
 test-node: $(SETUP) build-handlers ## the Node.js handler tests, files in parallel: the esbuild bundle, on the runtime's Node.js, against moto_server
-	runtime="$$($(NODE_RUNTIME) shell)" && eval "$$runtime" && \
+	$(RUNTIME_NODE) && \
 	if [ "$$MAJOR" -ge 24 ]; then SHARED_MOTO=--test-global-setup=tests/compute/handlers/global-setup.mjs; else SHARED_MOTO=; fi && \
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server PAYMENTS_NODE_MAJOR=$$MAJOR \
 		"$$NODE" --test --test-concurrency=$(NODE_TEST_CONCURRENCY) $$SHARED_MOTO tests/compute/handlers/*.test.mjs
