@@ -17,8 +17,15 @@ from moto import mock_aws
 from payments_tools import devaccount
 from payments_tools.harness import REPO_ROOT
 from shared import aws
-from shared.inventory import load_inventory
+from shared.inventory import Inventory, load_inventory
 from shared.settings import load_settings
+
+
+@pytest.fixture(scope="module")
+def inventory() -> Inventory:
+    """The shipped inventory, as the plan loads it."""
+    settings = load_settings(REPO_ROOT)
+    return load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
 
 
 def test_moto_still_has_the_loader_factory_the_seeding_caches():
@@ -27,12 +34,10 @@ def test_moto_still_has_the_loader_factory_the_seeding_caches():
     )
 
 
-def test_after_seeding_moto_reads_models_through_one_loader_and_the_account_holds_the_inventory(monkeypatch):
+def test_after_seeding_moto_reads_models_through_one_loader_and_the_account_holds_the_inventory(monkeypatch, inventory):
     # Start from moto's own factory, a new loader per call; restored afterwards.
     monkeypatch.setattr(moto.core.utils, "create_loader", moto.core.loaders.create_loader)
     assert moto.core.utils.create_loader() is not moto.core.utils.create_loader()
-    settings = load_settings(REPO_ROOT)
-    inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
     with mock_aws():
         devaccount.seed_dev_account(inventory)
         devaccount.share_motos_model_loader()  # a second time changes nothing
@@ -87,12 +92,10 @@ def test_moto_still_routes_rest_requests_with_its_own_werkzeug_rule_class():
     )
 
 
-def test_motos_rest_routes_still_match_once_their_url_builders_are_skipped(monkeypatch):
+def test_motos_rest_routes_still_match_once_their_url_builders_are_skipped(monkeypatch, inventory):
     # Start from werkzeug's own builders and no routers built yet; both restored afterwards.
     monkeypatch.setattr(moto.core.routing.SmithyRule, "_compile_builder", werkzeug.routing.Rule._compile_builder)
     moto.core.routing.get_service_router.cache_clear()
-    settings = load_settings(REPO_ROOT)
-    inventory = load_inventory(settings.inventory_file, settings.repo_root, settings.environment_suffix)
     try:
         with mock_aws():
             devaccount.seed_dev_account(inventory)  # Lambda and API Gateway are REST services: their routers are built here
