@@ -119,13 +119,25 @@ def _skip_failed(command: list[str], done: subprocess.CompletedProcess[str], how
     skipped(f"{' '.join(command[1:])}{how} exited {done.returncode}: {reason[-1] if reason else 'no output'}")
 
 
-def _record_plan_modules(repo_root: Path, tmp: Path) -> tuple[Path, Path] | None:
-    """Run the plan once, recording the modules it imports (the floor's list): (plan output, module list), or None."""
+class PlanAndFloor(NamedTuple):
+    """How to run `make plan` and its import floor in fresh processes, and the modules the floor imports."""
+
+    plan: list[str]
+    floor: list[str]
+    modules: Path
+
+
+def _plan_and_floor(repo_root: Path, tmp: Path) -> PlanAndFloor | None:
+    """Run the plan once to record the modules it imports (the floor's list), then the two commands to compare; or None."""
     plan_out, modules = tmp / "plan.json", tmp / "modules.json"
     python = sys.executable
     if _measure([python, "-m", "payments_tools.import_floor", "record", str(plan_out), str(modules)], repo_root) is None:
         return None
-    return plan_out, modules
+    return PlanAndFloor(
+        plan=[python, "-m", "payments_tools.plan", "--out", str(plan_out)],
+        floor=[python, "-m", "payments_tools.import_floor", str(modules)],
+        modules=modules,
+    )
 
 
 def bench_plan_floor(repo_root: Path, rounds: int = FLOOR_ROUNDS) -> None:
@@ -138,22 +150,20 @@ def bench_plan_floor(repo_root: Path, rounds: int = FLOOR_ROUNDS) -> None:
     plan within 1.5x its floor.
     """
     section(f"make plan against its import floor (fresh processes, best of {rounds})")
-    python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
-        recorded = _record_plan_modules(repo_root, Path(tmp))
-        if recorded is None:
+        commands = _plan_and_floor(repo_root, Path(tmp))
+        if commands is None:
             return
-        plan_out, modules = recorded
         plans: list[Timing] = []
         floors: list[Timing] = []
         for _ in range(rounds):
-            plan_t = _measure([python, "-m", "payments_tools.plan", "--out", str(plan_out)], repo_root)
-            floor_t = _measure([python, "-m", "payments_tools.import_floor", str(modules)], repo_root)
+            plan_t = _measure(commands.plan, repo_root)
+            floor_t = _measure(commands.floor, repo_root)
             if plan_t is None or floor_t is None:
                 return
             plans.append(plan_t)
             floors.append(floor_t)
-        count = len(json.loads(modules.read_text(encoding="utf-8")))
+        count = len(json.loads(commands.modules.read_text(encoding="utf-8")))
 
     def best(runs: list[Timing]) -> Timing:
         return Timing(min(r.wall for r in runs), min(r.cpu for r in runs))
@@ -182,14 +192,12 @@ def bench_plan_instructions(repo_root: Path) -> None:
     if valgrind is None:
         skipped("valgrind is not installed (for example `apt install valgrind`)")
         return
-    python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as tmp:
-        recorded = _record_plan_modules(repo_root, Path(tmp))
-        if recorded is None:
+        commands = _plan_and_floor(repo_root, Path(tmp))
+        if commands is None:
             return
-        plan_out, modules = recorded
-        plan = _instructions(valgrind, [python, "-m", "payments_tools.plan", "--out", str(plan_out)], repo_root, Path(tmp) / "plan.out")
-        floor = _instructions(valgrind, [python, "-m", "payments_tools.import_floor", str(modules)], repo_root, Path(tmp) / "floor.out")
+        plan = _instructions(valgrind, commands.plan, repo_root, Path(tmp) / "plan.out")
+        floor = _instructions(valgrind, commands.floor, repo_root, Path(tmp) / "floor.out")
     if plan is None or floor is None:
         return
     print(f"  {'plan':<14} {plan / 1e9:8.2f} G instructions")
