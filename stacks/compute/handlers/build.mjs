@@ -30,21 +30,27 @@ export function entryPoints(source) {
   return readdirSync(source).filter((name) => name.endsWith('.mjs')).sort().map((name) => join(source, name));
 }
 
-/** Bundles every handler of `source` into `out` (replaced as a whole, never left half-written). */
-export async function bundleHandlers({ source = join(HERE, 'payments'), out = join(REPO_ROOT, 'build/lambda/payments'), target } = {}) {
-  const nodeTarget = target || `node${process.versions.node.split('.')[0]}`;
-  if (!/^node\d+$/.test(nodeTarget)) throw new Error(`--target must look like node24, got ${nodeTarget}`);
-  const partial = `${out}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(dirname(out), { recursive: true });
-  await build({
-    entryPoints: entryPoints(resolve(source)),
-    outdir: partial,
+/**
+ * esbuild's options for bundling the handlers of `source` into `outdir` for `target` (`node24`).
+ *
+ * `mainFields` makes esbuild take a package's ES module build (`module`) before its CommonJS one
+ * (`main`); for Node.js its default is the other way round. esbuild can drop unused code only
+ * from ES modules, and the AWS SDK v3 packages ship both: from their CommonJS builds each bundle
+ * carried whole clients, 45% more bytes (get-payment: 669 KB against 460 KB), and importing it
+ * took about half as long again (process-payment: 151 ms against 99 ms, medians of seven alternating cold
+ * imports on Node.js 24 here), a cost every Lambda cold start pays.
+ * Packages that ship CommonJS only (the X-Ray SDK) are bundled as before.
+ */
+export function bundleOptions({ source, outdir, target }) {
+  return {
+    entryPoints: entryPoints(source),
+    outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: nodeTarget,
+    target,
+    mainFields: ['module', 'main'],
     minify: true,
     treeShaking: true,
     legalComments: 'none',
@@ -54,7 +60,17 @@ export async function bundleHandlers({ source = join(HERE, 'payments'), out = jo
     nodePaths: [join(REPO_ROOT, 'node_modules')],
     absWorkingDir: REPO_ROOT,
     logLevel: 'warning',
-  });
+  };
+}
+
+/** Bundles every handler of `source` into `out` (replaced as a whole, never left half-written). */
+export async function bundleHandlers({ source = join(HERE, 'payments'), out = join(REPO_ROOT, 'build/lambda/payments'), target } = {}) {
+  const nodeTarget = target || `node${process.versions.node.split('.')[0]}`;
+  if (!/^node\d+$/.test(nodeTarget)) throw new Error(`--target must look like node24, got ${nodeTarget}`);
+  const partial = `${out}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(dirname(out), { recursive: true });
+  await build(bundleOptions({ source: resolve(source), outdir: partial, target: nodeTarget }));
   rmSync(out, { recursive: true, force: true });
   renameSync(partial, out);
   return out;
