@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -119,6 +120,71 @@ def test_programs_skip_pulumis_per_resource_stack_walk_and_leave_it_in_place_aft
     with pytest.raises(Exception, match="upstream output missing"):
         _run(_failing_program)
     assert resource._get_stack_trace is original
+
+
+def _unknowns_samples() -> list[Any]:
+    """Values the scan must answer as Pulumi does: nesting, sharing, cycles, and containers it does not enter."""
+    unknown = pulumi.output.UNKNOWN
+    cycle: list[Any] = [1]
+    cycle.append(cycle)
+    cycle_then_unknown: list[Any] = [1]
+    cycle_then_unknown.extend([cycle_then_unknown, {"deep": [unknown]}])
+    looped: dict[str, Any] = {"a": {"b": 1}}
+    looped["a"]["back"] = looped
+    shared = {"x": 1}
+    return [
+        None,
+        0,
+        "",
+        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+        unknown,
+        [unknown],
+        {"a": unknown},
+        {"a": [{"b": [1, 2, {"c": unknown}]}]},
+        {"a": [{"b": [1, 2, {"c": 3}]}]},
+        (unknown,),
+        {unknown},
+        {"a": (unknown,)},  # tuples and sets are not entered, by Pulumi either
+        cycle,
+        cycle_then_unknown,
+        looped,
+        [shared, shared, {"y": shared}],
+        [[[[[]]]]],
+    ]
+
+
+def test_programs_scan_for_unknowns_as_pulumi_does_without_leaving_garbage_and_restore_pulumis_scan():
+    from pulumi.runtime import rpc
+
+    original = rpc.contains_unknowns
+    if list(inspect.signature(original).parameters) != ["val"]:
+        pytest.fail(changed("pulumi.runtime.rpc.contains_unknowns is no longer `contains_unknowns(val)`"))
+    samples = _unknowns_samples()
+    assert [pulumi_internals.contains_unknowns(v) for v in samples] == [original(v) for v in samples]
+    assert sum(map(pulumi_internals.contains_unknowns, samples)) == 5  # the answers compared are not all the same
+
+    def garbage_after(scan: Callable[[Any], bool]) -> int:
+        gc.collect()
+        for value in samples * 50:
+            scan(value)
+        return gc.collect()
+
+    assert garbage_after(pulumi_internals.contains_unknowns) == 0
+    if garbage_after(original) == 0:
+        pytest.fail(changed("pulumi.runtime.rpc.contains_unknowns no longer leaves cyclic garbage: drop the replacement"))
+
+    seen = []
+
+    def program():
+        seen.append(rpc.contains_unknowns)
+        pulumi.CustomResource("test:index:Thing", "thing", {"tags": {"a": "b"}})
+
+    _run(program)
+    assert seen == [pulumi_internals.contains_unknowns]
+    assert rpc.contains_unknowns is original
+    with pytest.raises(Exception, match="upstream output missing"):
+        _run(_failing_program)
+    assert rpc.contains_unknowns is original
 
 
 def test_a_task_a_failed_program_left_waiting_is_cancelled_before_the_next_program_runs():
