@@ -163,15 +163,22 @@ def test_programs_scan_for_unknowns_as_pulumi_does_without_leaving_garbage_and_r
     assert [pulumi_internals.contains_unknowns(v) for v in samples] == [original(v) for v in samples]
     assert sum(map(pulumi_internals.contains_unknowns, samples)) == 5  # the answers compared are not all the same
 
-    def garbage_after(scan: Callable[[Any], bool]) -> int:
-        gc.collect()
-        for value in samples * 50:
-            scan(value)
-        return gc.collect()
+    scans = samples * 50
 
-    assert garbage_after(pulumi_internals.contains_unknowns) == 0
-    if garbage_after(original) == 0:
-        pytest.fail(changed("pulumi.runtime.rpc.contains_unknowns no longer leaves cyclic garbage: drop the replacement"))
+    def garbage_after(scan: Callable[[Any], bool]) -> int:
+        # The suite's heap moves out of the collector's view first: a full collection of it would cost
+        # far more than the scans, and would count garbage the scans did not make.
+        gc.freeze()
+        try:
+            for value in scans:
+                scan(value)
+            return gc.collect()
+        finally:
+            gc.unfreeze()
+
+    assert garbage_after(pulumi_internals.contains_unknowns) < len(scans) // 10  # none of its own; other threads may leave a little
+    if garbage_after(original) < len(scans):
+        pytest.fail(changed("pulumi.runtime.rpc.contains_unknowns no longer leaves a reference cycle per call: drop the replacement"))
 
     seen = []
 
