@@ -32,9 +32,12 @@ function freePort() {
 // moto_server also lists its own package folder (and stats every entry) several times per
 // request, to tell a service name from a host name: about a tenth of its CPU time in this
 // suite. The folder does not change while it runs, so it is listed once; if a moto upgrade
-// drops the function, the server simply runs unpatched.
+// drops the function, the server simply runs unpatched. werkzeug's access log (a line on stderr
+// per request, which only the last 4 KB of are kept, to explain a server that fails to start)
+// cost about as much again; warnings and errors are still written.
 const SERIALISED_MOTO = [
-  'import sys, threading',
+  'import logging, sys, threading',
+  'logging.getLogger("werkzeug").setLevel(logging.WARNING)',
   'import moto.backends',
   'from moto.moto_server.werkzeug_app import DomainDispatcherApplication as App',
   'from moto.server import main',
