@@ -108,18 +108,24 @@ def test_programs_skip_pulumis_per_resource_stack_walk_and_leave_it_in_place_aft
     original = resource._get_stack_trace
     if list(inspect.signature(original).parameters):
         pytest.fail(changed("pulumi.runtime.resource._get_stack_trace now takes arguments"))
+    _assert_replaced_only_while_a_program_runs(resource, "_get_stack_trace", pulumi_internals._no_stack_trace)
+
+
+def _assert_replaced_only_while_a_program_runs(module: Any, name: str, replacement: Any) -> None:
+    """`module.name` is `replacement` inside a program, and Pulumi's own again after it, even after one that failed."""
+    original = getattr(module, name)
     seen = []
 
     def program():
-        seen.append(resource._get_stack_trace)
-        pulumi.CustomResource("test:index:Thing", "thing", {})
+        seen.append(getattr(module, name))
+        pulumi.CustomResource("test:index:Thing", "thing", {"tags": {"a": "b"}})
 
     _run(program)
-    assert seen == [pulumi_internals._no_stack_trace]
-    assert resource._get_stack_trace is original
+    assert seen == [replacement]
+    assert getattr(module, name) is original
     with pytest.raises(Exception, match="upstream output missing"):
         _run(_failing_program)
-    assert resource._get_stack_trace is original
+    assert getattr(module, name) is original
 
 
 def _unknowns_samples() -> list[Any]:
@@ -180,18 +186,7 @@ def test_programs_scan_for_unknowns_as_pulumi_does_without_leaving_garbage_and_r
     if garbage_after(original) < len(scans):
         pytest.fail(changed("pulumi.runtime.rpc.contains_unknowns no longer leaves a reference cycle per call: drop the replacement"))
 
-    seen = []
-
-    def program():
-        seen.append(rpc.contains_unknowns)
-        pulumi.CustomResource("test:index:Thing", "thing", {"tags": {"a": "b"}})
-
-    _run(program)
-    assert seen == [pulumi_internals.contains_unknowns]
-    assert rpc.contains_unknowns is original
-    with pytest.raises(Exception, match="upstream output missing"):
-        _run(_failing_program)
-    assert rpc.contains_unknowns is original
+    _assert_replaced_only_while_a_program_runs(rpc, "contains_unknowns", pulumi_internals.contains_unknowns)
 
 
 def test_a_task_a_failed_program_left_waiting_is_cancelled_before_the_next_program_runs():
