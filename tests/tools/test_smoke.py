@@ -65,6 +65,9 @@ def test_a_failing_step_is_named_and_exits_non_zero_and_the_merchant_is_still_su
         "s3", endpoint_url=api.endpoint, region_name=PRODUCTION_REGION, aws_access_key_id="local", aws_secret_access_key="local"
     )
     bucket = s3.Bucket(api.names.buckets["payments-receipts-dev"])
+    # The bucket comes back as the local API made it, encrypted with the data key, for the module's later tests.
+    encryption = s3.meta.client.get_bucket_encryption(Bucket=bucket.name)["ServerSideEncryptionConfiguration"]
+    assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     before = merchant_ids(api)
     bucket.objects.all().delete()
     bucket.delete()
@@ -73,6 +76,8 @@ def test_a_failing_step_is_named_and_exits_non_zero_and_the_merchant_is_still_su
         assert run_smoke(api.url, api.merchants(), out) == 1
     finally:
         s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": PRODUCTION_REGION})
+        s3.meta.client.put_bucket_encryption(Bucket=bucket.name, ServerSideEncryptionConfiguration=encryption)
+    assert s3.meta.client.get_bucket_encryption(Bucket=bucket.name)["ServerSideEncryptionConfiguration"] == encryption
     text = out.getvalue()
     assert "smoke: FAILED at step 'receipt': expected 200, got 500" in text
     assert steps_of(text)[-2:] == ["receipt", "suspend"]
