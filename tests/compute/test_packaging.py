@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import base64
+import concurrent.futures
+import fcntl
 import hashlib
 import io
 import os
 import re
 import shutil
 import stat
+import threading
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -21,6 +26,7 @@ from payments_compute.packaging import (
     build_artifact,
     build_zip,
     bundle_digest,
+    cached_bundle,
     is_excluded,
     node_target,
     source_files,
@@ -330,8 +336,41 @@ def test_a_bundle_build_that_dies_half_way_leaves_nothing_the_cache_would_trust(
     monkeypatch.setattr(packaging, "bundle_handlers", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
         build_artifact(source, build_dir, "node24")
-    assert list((build_dir / "bundles").iterdir()) == []
+    lock = f"{bundle_digest(source, 'node24')}.lock"
+    assert [p.name for p in (build_dir / "bundles").iterdir()] == [lock]  # the build's lock, released; never taken for a bundle
     monkeypatch.setattr(packaging, "bundle_handlers", real)
     artifact = build_artifact(source, build_dir, "node24")
     assert "export const half =" not in (artifact.bundle / "index.mjs").read_text()
-    assert sorted(p.name for p in (build_dir / "bundles").iterdir()) == [artifact.bundle.name, f"{artifact.bundle.name}.zip.json"]
+    assert sorted(p.name for p in (build_dir / "bundles").iterdir()) == [artifact.bundle.name, lock, f"{artifact.bundle.name}.zip.json"]
+
+
+def test_processes_that_need_the_same_bundle_at_once_build_it_once(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_dir = tmp_path / "artifacts"
+    building, second_waits, release = threading.Event(), threading.Event(), threading.Event()
+    builds: list[Path] = []
+
+    def slow_copy(src: Path, out: Path, target: str) -> Path:
+        builds.append(out)
+        building.set()
+        assert release.wait(10)
+        out.mkdir(parents=True)
+        shutil.copyfile(src / "index.mjs", out / "index.mjs")
+        return out
+
+    real_flock = fcntl.flock
+
+    def flock(file: Any, operation: int) -> None:
+        if building.is_set():  # the second call, about to wait for the first one's lock
+            second_waits.set()
+        real_flock(file, operation)
+
+    monkeypatch.setattr(packaging, "bundle_handlers", slow_copy)
+    monkeypatch.setattr(packaging, "fcntl", SimpleNamespace(flock=flock, LOCK_EX=fcntl.LOCK_EX))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:  # each call opens the lock file itself, as another process would
+        first = pool.submit(cached_bundle, source, build_dir, "node24")
+        assert building.wait(10)
+        second = pool.submit(cached_bundle, source, build_dir, "node24")
+        assert second_waits.wait(10)
+        release.set()
+        assert first.result(10) == second.result(10) == build_dir / "bundles" / bundle_digest(source, "node24")
+    assert len(builds) == 1

@@ -18,6 +18,8 @@ paths and contents alone. Pure functions (no Pulumi), tested on their own.
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -28,6 +30,7 @@ import stat
 import subprocess
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,8 +180,26 @@ def cached_bundle(source: Path, build_dir: Path, target: str) -> Path:
     """
     bundle = build_dir / "bundles" / bundle_digest(source, target)
     if not bundle.is_dir():
-        _bundle_atomically(source, bundle, target)
+        with _building(bundle):
+            if not bundle.is_dir():  # another process may have built it while this one waited
+                _bundle_atomically(source, bundle, target)
     return bundle
+
+
+@contextlib.contextmanager
+def _building(bundle: Path) -> Iterator[None]:
+    """Hold `<bundle>.lock` while building `bundle`, so that processes needing the same bundle build it once.
+
+    A bundle costs esbuild about a CPU-second. Processes that start together (the test suite's two
+    workers, or previews of several stacks run side by side) used to build the same one at the same
+    time, and all but the first rename threw theirs away. Now the others wait, then find it built.
+    The lock is on a file of its own (an advisory `flock`, released when its holder ends, even by
+    a crash), left beside the bundle it guards.
+    """
+    bundle.parent.mkdir(parents=True, exist_ok=True)
+    with open(bundle.with_name(f"{bundle.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def build_artifact(source: Path, build_dir: Path, target: str) -> Artifact:
