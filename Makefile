@@ -102,9 +102,9 @@ node_modules/.installed: package.json package-lock.json
 node-runtime: $(VENV)/.installed ## install the Node.js of compute.runtime (e.g. 24 for nodejs24.x) from npm into .node/
 	@$(NODE_RUNTIME) install >/dev/null
 
-build-handlers: $(SETUP) ## bundle every handler with esbuild into build/lambda/payments (what the Node tests import)
+build-handlers: $(SETUP) ## bundle every handler with esbuild into build/lambda/payments (what the Node tests import); nothing to do when its inputs are unchanged
 	$(RUNTIME_NODE) && \
-	"$$NODE" stacks/compute/handlers/build.mjs --out build/lambda/payments --target node$$MAJOR >/dev/null
+	"$$NODE" stacks/compute/handlers/build.mjs --if-changed --out build/lambda/payments --target node$$MAJOR >/dev/null
 
 # The two suites are independent and each leaves a core idle part of the time (workers starting,
 # moto_server waiting on the network), so they run side by side: pytest's progress shows live and

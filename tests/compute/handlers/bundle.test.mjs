@@ -2,11 +2,12 @@
 // account of what went into each bundle: its metafile, from a build that writes nothing.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { test } from 'node:test';
 import { build } from 'esbuild';
-import { bundleOptions } from '../../../stacks/compute/handlers/build.mjs';
+import { bundleHandlersIfChanged, bundleOptions } from '../../../stacks/compute/handlers/build.mjs';
 import { REPO_ROOT } from './helpers.mjs';
 
 const SOURCE = join(REPO_ROOT, 'stacks/compute/handlers/payments');
@@ -39,4 +40,31 @@ test('packages that ship an ES module build are bundled from it, so esbuild can 
   }
   assert.ok(packages.has('@aws-sdk/client-dynamodb') && packages.has('@aws-sdk/client-s3'), `unexpected bundle inputs: ${[...packages]}`);
   assert.deepEqual(fromCommonJs, [], 'CommonJS builds bundled although their package ships an ES module build');
+});
+
+test('make build-handlers bundles again only when an input changed, and never trusts a build that failed', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'bundle-if-changed-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const source = join(work, 'src');
+  const out = join(work, 'out', 'payments');
+  const handler = join(source, 'hello.mjs');
+  const bundle = (body) => {
+    if (body !== undefined) {
+      rmSync(source, { recursive: true, force: true });
+      mkdirSync(source, { recursive: true });
+      writeFileSync(handler, body);
+    }
+    return bundleHandlersIfChanged({ source, out, target: 'node24' });
+  };
+
+  assert.equal((await bundle('export const handler = async () => 1;\n')).built, true);
+  assert.equal((await bundle()).built, false, 'nothing changed');
+  assert.equal((await bundle('export const handler = async () => 2;\n')).built, true, 'a source changed');
+  assert.match(readFileSync(join(out, 'hello.mjs'), 'utf8'), /2/);
+  assert.equal((await bundle('export const handler = async () => 2;\n')).built, false, 'same bytes, new file times');
+  rmSync(out, { recursive: true });
+  assert.equal((await bundle()).built, true, 'the bundle is gone although its digest is there');
+  await assert.rejects(bundle('export const handler = ;\n'));
+  assert.throws(() => readFileSync(`${out}.sha256`), { code: 'ENOENT' }, 'a failed build leaves no digest behind');
+  assert.equal((await bundle('export const handler = async () => 2;\n')).built, true, 'after a failure the next run builds');
 });
