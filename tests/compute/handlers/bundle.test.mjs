@@ -8,7 +8,7 @@ import { dirname, join, posix } from 'node:path';
 import { test } from 'node:test';
 import { build } from 'esbuild';
 import { bundleHandlersIfChanged, bundleOptions } from '../../../stacks/compute/handlers/build.mjs';
-import { REPO_ROOT } from './helpers.mjs';
+import { REPO_ROOT } from './paths.mjs';
 
 const SOURCE = join(REPO_ROOT, 'stacks/compute/handlers/payments');
 

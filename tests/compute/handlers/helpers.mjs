@@ -7,17 +7,17 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { randomUUID, createHash } from 'node:crypto';
 import { after, before } from 'node:test';
 import { createTable, inventoryTable, readInventory } from '../../../stacks/compute/handlers/dev-tables.mjs';
 import { startMoto } from './moto.mjs';
+import { REPO_ROOT } from './paths.mjs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export { REPO_ROOT };
 export const SOURCE_DIR = resolve(REPO_ROOT, 'stacks/compute/handlers/payments');
 export const BUNDLE_DIR = resolve(process.env.HANDLERS_BUNDLE_DIR || resolve(REPO_ROOT, 'build/lambda/payments'));
 export const REGION = 'eu-west-1';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { REPO_ROOT } from './helpers.mjs';
+import { REPO_ROOT } from './paths.mjs';
 
 /** compute.runtime's major from config/production.yaml, when make did not pass it. */
 function configuredMajor() {
