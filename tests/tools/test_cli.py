@@ -9,7 +9,8 @@ PATHS = f"import sys; sys.path[:0] = [{str(REPO_ROOT / 'tools')!r}, {str(REPO_RO
 
 
 def run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-I", "-c", PATHS + code], capture_output=True, text=True, check=False, timeout=60)
+    # -I ignores PYTHONPYCACHEPREFIX too, so -B: the tools' bytecode is not written beside their sources.
+    return subprocess.run([sys.executable, "-I", "-B", "-c", PATHS + code], capture_output=True, text=True, check=False, timeout=60)
 
 
 def test_importing_the_tools_collects_young_objects_less_often():
