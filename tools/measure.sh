@@ -25,10 +25,16 @@ timed() {  # timed NAME COMMAND...: run it, print its wall time, show its log's 
 
 echo "fresh clone of $(git rev-parse --short HEAD) in $work/repo; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 timed "make setup" make setup
+touch "$work/before-test"
 timed "make test" make test
 grep -E "[0-9]+ passed" "$work/make test.log" | head -1 | tr -d '=' | sed 's/^ */  pytest: /'
 after="$(sed -n '/[0-9]* passed/,/npm test/p' "$work/make test.log" | grep -cE 'Traceback|never retrieved|never awaited|Warning' || true)"
 echo "  tracebacks or warnings after the pytest summary: $after"
 grep -E "^(#|ℹ) (pass|fail) " "$work/make test.log" | tr '\n' ' ' | sed 's/^/  node: /'; echo
+# What the run left in the clone, besides the caches that live there by design (bytecode, pytest's,
+# the environments) and the bundle `make build-handlers` writes for the Node tests.
+written="$(find . \( -path ./.git -o -path ./.venv -o -path ./node_modules -o -path ./.node -o -path ./.tools -o -path ./.pycache \
+  -o -path ./.pytest_cache -o -path ./build/lambda \) -prune -o -type f -newer "$work/before-test" -print | head -5)"
+echo "  written into the clone by make test: ${written:-nothing}"
 make --no-print-directory bench BENCH_ARGS='--only plan-floor' | grep -vE '^(\.venv/bin/python|make\[1\])'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
