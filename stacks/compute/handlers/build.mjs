@@ -64,10 +64,19 @@ export function bundleOptions({ source, outdir, target }) {
   };
 }
 
-/** Bundles every handler of `source` into `out` (replaced as a whole, never left half-written). */
-export async function bundleHandlers({ source = join(HERE, 'payments'), out = join(REPO_ROOT, 'build/lambda/payments'), target } = {}) {
+const DEFAULT_SOURCE = join(HERE, 'payments');
+const DEFAULT_OUT = join(REPO_ROOT, 'build/lambda/payments');
+
+/** `target` (`node24`), or the running Node.js's major when none is given; anything else is refused. */
+function nodeTargetOf(target) {
   const nodeTarget = target || `node${process.versions.node.split('.')[0]}`;
   if (!/^node\d+$/.test(nodeTarget)) throw new Error(`--target must look like node24, got ${nodeTarget}`);
+  return nodeTarget;
+}
+
+/** Bundles every handler of `source` into `out` (replaced as a whole, never left half-written). */
+export async function bundleHandlers({ source = DEFAULT_SOURCE, out = DEFAULT_OUT, target } = {}) {
+  const nodeTarget = nodeTargetOf(target);
   const partial = `${out}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(dirname(out), { recursive: true });
@@ -104,8 +113,8 @@ export function inputsDigest({ source, target }) {
  * of the inputs is written beside `out` (`<out>.sha256`) only once a build has been renamed into
  * place, so a build that failed or was killed is never taken for a finished one.
  */
-export async function bundleHandlersIfChanged({ source = join(HERE, 'payments'), out = join(REPO_ROOT, 'build/lambda/payments'), target } = {}) {
-  const nodeTarget = target || `node${process.versions.node.split('.')[0]}`;
+export async function bundleHandlersIfChanged({ source = DEFAULT_SOURCE, out = DEFAULT_OUT, target } = {}) {
+  const nodeTarget = nodeTargetOf(target);
   const stamp = `${out}.sha256`;
   const digest = inputsDigest({ source: resolve(source), target: nodeTarget });
   if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return { out, built: false };
