@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import copy
 import datetime as dt
 import fcntl
@@ -24,11 +23,6 @@ if TYPE_CHECKING:
 # Pulumi, botocore and moto are imported inside the fixtures that need them: pytest-xdist's
 # controller process loads this file too, and runs no test.
 
-# Like the tools (payments_tools.cli.exit_with), each test process ends without the collector's last
-# walk over its whole heap, about 0.6 s per process; pytest's own end-of-session collection, which
-# reports leaked unraisable errors, has already run by then.
-atexit.register(gc.freeze)
-
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -39,7 +33,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     the second is there for PyPy). Walking the whole heap again found nothing and cost each xdist
     worker about 0.3 s at the end of the run; frozen, the second pass walks only what the clean-up
     itself allocates, so it still catches that. This hook runs after pytest's own (trylast);
-    tests/test_suite_end.py shows a leak is still reported.
+    tests/test_suite_end.py shows a leak is still reported. The interpreter's own collection at
+    exit then skips the frozen heap too (about 0.6 s per process), as the tools' do
+    (payments_tools.cli.exit_with).
     """
     gc.freeze()
 
