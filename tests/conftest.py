@@ -96,7 +96,11 @@ class ExamplePlan:
     """The offline plan of the shipped settings and inventory, and every registration the mock monitor saw."""
 
     plans: dict[str, LayerPlan]
-    registrations: list[dict[str, Any]]
+
+    @property
+    def registrations(self) -> list[dict[str, Any]]:
+        """Every layer's registrations, in deploy order (URN, type, name, custom, provider, dependencies)."""
+        return [r for plan in self.plans.values() for r in plan.registrations]
 
 
 @pytest.fixture(scope="session")
@@ -123,23 +127,12 @@ def planned_example(tmp_path_factory: pytest.TempPathFactory) -> ExamplePlan:
 
 
 def _plan_example() -> ExamplePlan:
-    from pulumi.runtime.mocks import MockMonitor
-
     from payments_tools.harness import REPO_ROOT
     from payments_tools.plan import emulated_dev_account, plan_layers
 
-    seen: list[dict[str, Any]] = []
-    original = MockMonitor.RegisterResource
-
-    def record(self: MockMonitor, request: Any) -> Any:
-        response = original(self, request)
-        seen.append({"urn": response.urn, "type": request.type, "custom": request.custom, "provider": request.provider})
-        return response
-
-    with pytest.MonkeyPatch.context() as patch, emulated_dev_account(REPO_ROOT):
-        patch.setattr(MockMonitor, "RegisterResource", record)
+    with emulated_dev_account(REPO_ROOT):
         plans = plan_layers(REPO_ROOT)
-    return ExamplePlan({p.layer: p for p in plans}, seen)
+    return ExamplePlan({p.layer: p for p in plans})
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pulumi.runtime.mocks as pulumi_mocks
 import pytest
 
 from payments_tools.mocks import ACCOUNT_ID, REGION
@@ -175,25 +174,3 @@ def write_inventory(tmp_path: Path) -> Callable[[dict[str, Any]], str]:
         return str(path)
 
     return write
-
-
-@pytest.fixture
-def registrations(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, dict[str, Any]]]:
-    """Every resource registration the mock monitor sees, by logical name: type, urn and dependency URNs.
-
-    The shared mocks record inputs but not dependencies; ordering guarantees (log group and
-    package before the function) are dependencies, so tests read them here.
-    """
-    seen: dict[str, dict[str, Any]] = {}
-    original = pulumi_mocks.MockMonitor.RegisterResource
-
-    def record(self: pulumi_mocks.MockMonitor, request: Any) -> Any:
-        response = original(self, request)
-        deps = set(request.dependencies)
-        for prop in request.propertyDependencies.values():
-            deps |= set(prop.urns)
-        seen[request.name] = {"type": request.type, "urn": response.urn, "provider": request.provider, "dependencies": deps}
-        return response
-
-    monkeypatch.setattr(pulumi_mocks.MockMonitor, "RegisterResource", record)
-    yield seen

@@ -175,17 +175,14 @@ def test_reservations_leaving_fewer_than_100_unreserved_stop_the_deploy_before_a
 # --- log groups -----------------------------------------------------------------------------
 
 
-def test_every_function_has_a_cmk_encrypted_30_day_log_group_created_before_it(
-    upstream: Upstream, registrations: dict[str, dict[str, Any]]
-) -> None:
-    run = run_layer("compute", upstream=upstream)
-    for inputs in functions_by_dev_name(run).values():
-        group = run.one(LOG_GROUP, f"{inputs['name']}-logs")["inputs"]
+def test_every_function_has_a_cmk_encrypted_30_day_log_group_created_before_it(example: LayerRun, upstream: Upstream) -> None:
+    for inputs in functions_by_dev_name(example).values():
+        group = example.one(LOG_GROUP, f"{inputs['name']}-logs")["inputs"]
         assert group["name"] == f"/aws/lambda/{inputs['name']}"
         assert group["retentionInDays"] == 30
         assert group["kmsKeyId"] == upstream[Foundation.LAYER][Foundation.LOGS_KEY_ARN]
         assert inputs["loggingConfig"]["logGroup"] == group["name"]
-        assert registrations[f"{inputs['name']}-logs"]["urn"] in registrations[inputs["name"]]["dependencies"]
+        assert f"{inputs['name']}-logs" in example.dependencies(FUNCTION, inputs["name"])
 
 
 def test_log_retention_follows_the_setting(upstream: Upstream) -> None:
@@ -197,9 +194,9 @@ def test_log_retention_follows_the_setting(upstream: Upstream) -> None:
 
 
 def test_every_function_deploys_the_signed_copy_of_its_uploaded_package(
-    upstream: Upstream, dev_inventory: dict[str, Any], registrations: dict[str, dict[str, Any]]
+    example: LayerRun, upstream: Upstream, dev_inventory: dict[str, Any]
 ) -> None:
-    run = run_layer("compute", upstream=upstream)
+    run = example
     bucket = upstream[Data.LAYER][Data.ARTIFACTS_BUCKET_NAME]
     objects = {o["inputs"]["key"]: o for o in run.of_type(OBJECT)}
     jobs = {j["inputs"]["source"]["s3"]["key"]: j for j in run.of_type(SIGNING_JOB)}
@@ -213,8 +210,8 @@ def test_every_function_deploys_the_signed_copy_of_its_uploaded_package(
         assert (inputs["s3Bucket"], inputs["s3Key"]) == (signed["bucket"], signed["key"])
         assert inputs["s3Key"].startswith(f"signed/{key.removeprefix('functions/').removesuffix('.zip')}/")
         assert "sourceCodeHash" not in inputs  # Lambda's CodeSha256 is the signed zip's
-        assert registrations[job["name"]]["urn"] in registrations[inputs["name"]]["dependencies"]
-        assert registrations[objects[key]["name"]]["urn"] in registrations[job["name"]]["dependencies"]
+        assert job["name"] in run.dependencies(FUNCTION, inputs["name"])
+        assert objects[key]["name"] in run.dependencies(SIGNING_JOB, job["name"])
 
 
 def test_packages_are_stored_sse_kms_with_the_data_key_from_the_built_zip(example: LayerRun, upstream: Upstream) -> None:
@@ -236,9 +233,8 @@ def test_functions_sharing_a_code_folder_share_one_package(example: LayerRun, ri
     assert keys["payments-reporting-dev"] == keys["payments-webhook-dev"] != keys["payments-get-payment-dev"]
 
 
-def test_an_unchanged_program_plans_the_same_package(upstream: Upstream) -> None:
-    first = run_layer("compute", upstream=upstream).outputs[Compute.ARTIFACT_KEYS]
-    assert run_layer("compute", upstream=upstream).outputs[Compute.ARTIFACT_KEYS] == first
+def test_an_unchanged_program_plans_the_same_package(example: LayerRun, upstream: Upstream) -> None:
+    assert run_layer("compute", upstream=upstream).outputs[Compute.ARTIFACT_KEYS] == example.outputs[Compute.ARTIFACT_KEYS]
 
 
 def test_changed_code_gets_a_new_package_only_for_its_functions(
@@ -304,9 +300,8 @@ def test_no_dev_name_is_left_anywhere_in_production_configuration(rich: LayerRun
 # --- wiring ---------------------------------------------------------------------------------
 
 
-def test_every_resource_uses_the_production_provider(upstream: Upstream, registrations: dict[str, dict[str, Any]]) -> None:
-    run_layer("compute", upstream=upstream)
-    custom = {name: r for name, r in registrations.items() if r["type"].startswith("aws:")}
+def test_every_resource_uses_the_production_provider(example: LayerRun) -> None:
+    custom = {r["name"]: r for r in example.registrations if r["type"].startswith("aws:")}
     assert custom
     for name, r in custom.items():
         assert "pulumi:providers:aws::production::" in r["provider"], name

@@ -183,14 +183,12 @@ def planned_data_runs() -> PlannedRuns:
 
 
 @pytest.fixture
-def run_data(request: pytest.FixtureRequest, foundation_outputs: dict[str, Any], planned_data_runs: PlannedRuns) -> Callable[..., LayerRun]:
+def run_data(foundation_outputs: dict[str, Any], planned_data_runs: PlannedRuns) -> Callable[..., LayerRun]:
     """Run the data layer in a dev account seeded from the inventory it will read.
 
     Each distinct run (inventory file, configuration, foundation outputs) is planned once per
-    module, in its own freshly seeded emulated account, and every caller gets a deep copy. A test
-    that records registrations (the `dependencies` fixture) watches a run of its own.
+    module, in its own freshly seeded emulated account, and every caller gets a deep copy.
     """
-    reuse = "dependencies" not in request.fixturenames
 
     def run(inventory_file: Path | None = None, config: dict[str, Any] | None = None) -> LayerRun:
         def plan() -> LayerRun:
@@ -198,8 +196,6 @@ def run_data(request: pytest.FixtureRequest, foundation_outputs: dict[str, Any],
                 seed_dev_account(read_inventory(inventory_file))
                 return _run(foundation_outputs, inventory_file, config)
 
-        if not reuse:
-            return plan()
         return planned_data_runs.get([str(inventory_file), config or {}, foundation_outputs], plan)
 
     return run

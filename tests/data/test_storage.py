@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from pulumi.runtime.mocks import MockMonitor
 
 from payments_data.storage import (
     access_log_bucket_name,
@@ -260,38 +259,22 @@ def test_lifecycle_schedule_follows_configuration(run_data):
         assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 2
 
 
-def test_buckets_are_destroyable_and_force_destroy_follows_configuration(run_data):
-    assert all(r["inputs"]["forceDestroy"] is True for r in run_data().of_type(BUCKET))
+def test_buckets_are_destroyable_and_force_destroy_follows_configuration(example_run, run_data):
+    assert all(r["inputs"]["forceDestroy"] is True for r in example_run.of_type(BUCKET))
     kept = run_data(config={"storage": {"forceDestroy": False}})
     assert all(r["inputs"]["forceDestroy"] is False for r in kept.of_type(BUCKET))
 
 
-@pytest.fixture
-def dependencies(monkeypatch):
-    """Record each registered resource's dependencies (logical names), which the mocks themselves do not see."""
-    recorded: dict[tuple[str, str], set[str]] = {}
-    original = MockMonitor.RegisterResource
-
-    def register(self, request):
-        recorded[(request.type, request.name)] = {urn.rsplit("::", 1)[-1] for urn in request.dependencies}
-        return original(self, request)
-
-    monkeypatch.setattr(MockMonitor, "RegisterResource", register)
-    return recorded
-
-
-def test_bucket_policy_waits_for_the_public_access_block(run_data, dependencies):
-    run = run_data()
-    for r in run.of_type(POLICY):
+def test_bucket_policy_waits_for_the_public_access_block(example_run):
+    for r in example_run.of_type(POLICY):
         bucket = r["inputs"]["bucket"]
-        assert f"{bucket}-public-access" in dependencies[(POLICY, r["name"])], bucket
+        assert f"{bucket}-public-access" in example_run.dependencies(POLICY, r["name"]), bucket
 
 
-def test_lifecycle_waits_for_versioning(run_data, dependencies):
-    run = run_data()
-    for r in run.of_type(LIFECYCLE):
+def test_lifecycle_waits_for_versioning(example_run):
+    for r in example_run.of_type(LIFECYCLE):
         bucket = r["inputs"]["bucket"]
-        assert f"{bucket}-versioning" in dependencies[(LIFECYCLE, r["name"])], bucket
+        assert f"{bucket}-versioning" in example_run.dependencies(LIFECYCLE, r["name"]), bucket
 
 
 def test_artifacts_bucket_follows_the_naming_rule():

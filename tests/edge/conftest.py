@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pulumi.runtime.mocks
 import pytest
 
 from payments_tools.harness import REPO_ROOT, LayerRun, example_inventory_data, run_layer
@@ -119,30 +117,3 @@ def write_inventory(tmp_path: Path) -> Callable[..., Path]:
         return write_inventory_file(inventory, tmp_path)
 
     return write
-
-
-@dataclass
-class Registrations:
-    """What the mock monitor was asked to register: types and dependencies by logical name."""
-
-    types: dict[str, str] = field(default_factory=dict)
-    depends: dict[str, set[str]] = field(default_factory=dict)
-
-
-@pytest.fixture
-def registrations(monkeypatch: pytest.MonkeyPatch) -> Iterator[Registrations]:
-    """Every registration request, with the logical names each resource depends on.
-
-    PlanMocks sees only inputs; the dependencies Pulumi sends (from inputs and `depends_on`) are
-    on the registration request, so the test wraps the monitor to read them.
-    """
-    recorded = Registrations()
-    original = pulumi.runtime.mocks.MockMonitor.RegisterResource
-
-    def register(self: Any, request: Any) -> Any:
-        recorded.types[request.name] = request.type
-        recorded.depends[request.name] = {urn.rsplit("::", 1)[-1] for urn in request.dependencies}
-        return original(self, request)
-
-    monkeypatch.setattr(pulumi.runtime.mocks.MockMonitor, "RegisterResource", register)
-    yield recorded

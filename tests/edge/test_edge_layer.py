@@ -11,6 +11,7 @@ import pytest
 
 from payments_edge.contract import ContractError, contract_diff, document_hash
 from payments_tools.harness import REPO_ROOT, LayerRun, run_layer
+from payments_tools.mocks import PlanMocks
 from shared.errors import ConfigError
 from shared.outputs import Compute, Edge, Foundation
 from shared.settings import load_settings
@@ -177,15 +178,13 @@ def test_the_stage_is_traced_and_writes_json_access_logs_to_its_encrypted_group(
     assert (access["inputs"]["retentionInDays"], access["inputs"]["kmsKeyId"]) == (30, fake.foundation[Foundation.LOGS_KEY_ARN])
 
 
-def test_the_execution_log_group_is_the_one_api_gateway_writes_to_and_exists_before_the_stage(
-    fake: Any, upstream: dict[str, dict[str, Any]], registrations: Any
-) -> None:
-    run = run_layer("edge", upstream=upstream)
+def test_the_execution_log_group_is_the_one_api_gateway_writes_to_and_exists_before_the_stage(fake: Any, example_run: LayerRun) -> None:
+    run = example_run
     api_id = only(run, REST_API)["id"]
     execution = log_group(run, f"API-Gateway-Execution-Logs_{api_id}/production")
     assert (execution["inputs"]["retentionInDays"], execution["inputs"]["kmsKeyId"]) == (30, fake.foundation[Foundation.LOGS_KEY_ARN])
-    assert {"payments-api-execution-logs", "payments-api-account-logging"} <= registrations.depends["payments-api-stage"]
-    assert "payments-api-account-logging" in registrations.depends["payments-api-method-settings"]
+    assert {"payments-api-execution-logs", "payments-api-account-logging"} <= run.dependencies(STAGE, "payments-api-stage")
+    assert "payments-api-account-logging" in run.dependencies(METHOD_SETTINGS, "payments-api-method-settings")
 
 
 def test_log_retention_follows_configuration(upstream: dict[str, dict[str, Any]]) -> None:
@@ -246,12 +245,11 @@ def test_each_function_may_be_invoked_only_by_this_api_on_its_own_route(fake: An
         assert permission["inputs"]["action"] == "lambda:InvokeFunction"
 
 
-def test_permissions_are_created_after_the_rest_api(upstream: dict[str, dict[str, Any]], registrations: Any) -> None:
-    run_layer("edge", upstream=upstream)
-    permissions = [name for name, typ in registrations.types.items() if typ == PERMISSION]
+def test_permissions_are_created_after_the_rest_api(example_run: LayerRun) -> None:
+    permissions = [r["name"] for r in example_run.registrations if r["type"] == PERMISSION]
     assert len(permissions) == 5
     for name in permissions:
-        assert "payments-api-api" in registrations.depends[name], name
+        assert "payments-api-api" in example_run.dependencies(PERMISSION, name), name
 
 
 # --- refusing an open API -----------------------------------------------------------------------
@@ -264,11 +262,12 @@ def open_every_operation(doc: dict[str, Any]) -> None:
 
 
 def test_an_open_contract_is_refused_naming_every_open_operation_before_any_resource(
-    upstream: dict[str, dict[str, Any]], write_inventory: Callable[..., Path], registrations: Any
+    upstream: dict[str, dict[str, Any]], write_inventory: Callable[..., Path]
 ) -> None:
     path = write_inventory(edit_contract=open_every_operation)
+    mocks = PlanMocks()
     with pytest.raises(ContractError) as caught:
-        run_layer("edge", upstream=upstream, config={"inventoryFile": str(path)})
+        run_layer("edge", upstream=upstream, config={"inventoryFile": str(path)}, mocks=mocks)
     for operation in (
         "POST /payments",
         "GET /payments/{paymentId}",
@@ -278,7 +277,7 @@ def test_an_open_contract_is_refused_naming_every_open_operation_before_any_reso
         assert operation in str(caught.value)
     assert "apiGateway.publicOperations" in str(caught.value)
     assert caught.value.path.startswith("apiGateway.openApiFile")
-    assert [typ for typ in registrations.types.values() if typ.startswith("aws:") and "providers" not in typ] == []
+    assert [r["type"] for r in mocks.registrations if r["type"].startswith("aws:")] == []
 
 
 def test_an_operation_marked_public_may_stay_open(upstream: dict[str, dict[str, Any]], write_inventory: Callable[..., Path]) -> None:
@@ -327,9 +326,7 @@ def test_the_domain_is_regional_tls_1_2_and_mapped_to_the_stage(example_run: Lay
     assert mapping.get("basePath", "") == ""
 
 
-def test_with_only_a_zone_a_certificate_is_requested_and_dns_validated_before_the_domain(
-    upstream: dict[str, dict[str, Any]], registrations: Any
-) -> None:
+def test_with_only_a_zone_a_certificate_is_requested_and_dns_validated_before_the_domain(upstream: dict[str, dict[str, Any]]) -> None:
     run = run_layer("edge", upstream=upstream, config={"api": {"certificateArn": None, "hostedZoneId": "Z0EXAMPLEZONE"}})
     certificate = only(run, CERTIFICATE)
     assert (certificate["inputs"]["domainName"], certificate["inputs"]["validationMethod"]) == ("api.payments.example.com", "DNS")
@@ -344,7 +341,7 @@ def test_with_only_a_zone_a_certificate_is_requested_and_dns_validated_before_th
     )
     assert only(run, VALIDATION)["inputs"]["certificateArn"] == certificate["state"]["arn"]
     assert only(run, DOMAIN)["inputs"]["regionalCertificateArn"] == certificate["state"]["arn"]
-    assert "custom-domain-certificate-validated" in registrations.depends["custom-domain-domain"]
+    assert "custom-domain-certificate-validated" in run.dependencies(DOMAIN, "custom-domain-domain")
     assert run.outputs[Edge.CERTIFICATE_ARN] == certificate["state"]["arn"]
 
 
@@ -371,11 +368,12 @@ def test_an_existing_certificate_with_a_zone_gets_only_the_alias(upstream: dict[
     assert [r["name"] for r in run.of_type(RECORD)] == ["custom-domain-alias"]
 
 
-def test_no_certificate_and_no_zone_is_refused_before_any_resource(upstream: dict[str, dict[str, Any]], registrations: Any) -> None:
+def test_no_certificate_and_no_zone_is_refused_before_any_resource(upstream: dict[str, dict[str, Any]]) -> None:
+    mocks = PlanMocks()
     with pytest.raises(ConfigError) as caught:
-        run_layer("edge", upstream=upstream, config={"api": {"certificateArn": None, "hostedZoneId": None}})
+        run_layer("edge", upstream=upstream, config={"api": {"certificateArn": None, "hostedZoneId": None}}, mocks=mocks)
     assert "api.certificateArn" in str(caught.value) and "api.hostedZoneId" in str(caught.value)
-    assert [typ for typ in registrations.types.values() if typ.startswith("aws:") and "providers" not in typ] == []
+    assert [r["type"] for r in mocks.registrations if r["type"].startswith("aws:")] == []
 
 
 # --- WAF ----------------------------------------------------------------------------------------
@@ -421,13 +419,13 @@ def test_waf_logs_go_to_an_encrypted_aws_waf_logs_group_without_the_api_key(fake
     assert logging["redactedFields"] == [{"singleHeader": {"name": "authorization"}}]
 
 
-def test_the_web_acl_protects_the_stage_once_the_stage_exists(upstream: dict[str, dict[str, Any]], registrations: Any) -> None:
-    run = run_layer("edge", upstream=upstream)
+def test_the_web_acl_protects_the_stage_once_the_stage_exists(example_run: LayerRun) -> None:
+    run = example_run
     association = only(run, WAF_ASSOCIATION)["inputs"]
     assert association["resourceArn"] == run.outputs[Edge.STAGE_ARN]
     assert association["webAclArn"] == run.outputs[Edge.WEB_ACL_ARN]
-    assert "payments-api-stage" in registrations.depends["waf-association"]
-    assert "waf-log-delivery" in registrations.depends["waf-logging"]
+    assert "payments-api-stage" in run.dependencies(WAF_ASSOCIATION, "waf-association")
+    assert "waf-log-delivery" in run.dependencies(WAF_LOGGING, "waf-logging")
 
 
 # --- outputs ------------------------------------------------------------------------------------

@@ -52,8 +52,16 @@ def test_the_process_wide_state_has_the_shape_the_reset_expects():
         pytest.fail(changed("run_pulumi_func is no longer `async def run_pulumi_func(func)`"))
 
 
-def _run(program):
-    pulumi_internals.run_with_mocks(program, mocks=PlanMocks(), config={}, project="internals", stack="test", organization="organization")
+def _run(program, mocks=None, registrations=None):
+    pulumi_internals.run_with_mocks(
+        program,
+        mocks=mocks or PlanMocks(),
+        config={},
+        project="internals",
+        stack="test",
+        organization="organization",
+        registrations=registrations,
+    )
 
 
 def _failing_program():
@@ -264,3 +272,51 @@ def test_settling_one_loop_leaves_the_tasks_of_another_for_its_own_settle():
     finally:
         for loop in loops:
             loop.close()
+
+
+def _program_with_dependencies() -> None:
+    provider = pulumi.ProviderResource("test", "explicit", {})
+    first = pulumi.CustomResource("test:index:Thing", "first", {"input": "a"}, opts=pulumi.ResourceOptions(provider=provider))
+    pulumi.CustomResource("test:index:Thing", "after", {"input": "b"}, opts=pulumi.ResourceOptions(depends_on=[first]))
+    pulumi.CustomResource("test:index:Thing", "fed", {"input": first.id})
+    pulumi.ComponentResource("test:index:Group", "group")
+
+
+def test_every_registration_is_recorded_with_its_urn_kind_provider_and_what_it_waits_for():
+    mocks, registrations = PlanMocks(), []
+    _run(_program_with_dependencies, mocks, registrations)
+    by_name = {r["name"]: r for r in registrations}
+    assert set(by_name) == {"internals-test", "explicit", "first", "after", "fed", "group"}  # the root stack too
+    urn = "urn:pulumi:test::internals::pulumi:pulumi:Stack${}::{}".format
+    first = by_name["first"]
+    assert first["urn"] == urn("test:index:Thing", "first")
+    assert (first["type"], first["custom"], first["dependencies"]) == ("test:index:Thing", True, [])
+    assert first["provider"].startswith(by_name["explicit"]["urn"] + "::")  # `<provider urn>::<provider id>`
+    assert by_name["after"]["dependencies"] == [first["urn"]]  # depends_on
+    assert by_name["fed"]["dependencies"] == [first["urn"]]  # an input taken from first's output
+    assert (by_name["group"]["custom"], by_name["group"]["provider"]) == (False, "")
+    assert {r["name"] for r in mocks.resources} == set(by_name) - {"internals-test"}  # the mocks are told of all but the stack, as before
+
+
+def test_a_failed_program_keeps_what_it_registered_before_it_failed():
+    registrations = []
+
+    def register_then_fail() -> None:
+        pulumi.CustomResource("test:index:Thing", "before", {"input": "a"})
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        _run(register_then_fail, registrations=registrations)
+    assert "before" in [r["name"] for r in registrations]
+
+
+def test_without_a_list_to_record_into_pulumis_own_monitor_runs_the_program():
+    seen = []
+
+    class Watching(PlanMocks):
+        def new_resource(self, args):
+            seen.append(pulumi.runtime.settings.SETTINGS.monitor)
+            return super().new_resource(args)
+
+    _run(_program_with_dependencies, Watching())
+    assert seen and {type(m).__name__ for m in seen} == {"MockMonitor"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,8 @@ class LayerRun:
 
     resources: list[dict[str, Any]]
     outputs: dict[str, Any]
+    registrations: list[dict[str, Any]] = field(default_factory=list)
+    """Every registration request, with the URNs it depends on (`PlanMocks.registrations`)."""
 
     def of_type(self, typ: str) -> list[dict[str, Any]]:
         """Every registered resource of a Pulumi type token, e.g. `aws:s3/bucket:Bucket`."""
@@ -49,6 +51,15 @@ class LayerRun:
         matches = [r for r in self.of_type(typ) if r["name"] == name]
         assert len(matches) == 1, f"expected one {typ} named {name!r}, found {[r['name'] for r in self.of_type(typ)]}"
         return matches[0]
+
+    def dependencies(self, typ: str, name: str) -> set[str]:
+        """The logical names of what the `typ` resource `name` waits for: its `depends_on`, and every resource its inputs come from.
+
+        A component and the resource it wraps may share a name, hence the type.
+        """
+        matches = [r for r in self.registrations if r["type"] == typ and r["name"] == name]
+        assert len(matches) == 1, f"expected one {typ} registration named {name!r}, found {len(matches)}"
+        return {urn.rsplit("::", 1)[-1] for urn in matches[0]["dependencies"]}
 
 
 class PlannedRuns:
@@ -75,12 +86,14 @@ def run_layer(
     upstream: Mapping[str, Mapping[str, Any]] | None = None,
     config: Mapping[str, Any] | None = None,
     repo_root: Path = REPO_ROOT,
+    mocks: PlanMocks | None = None,
 ) -> LayerRun:
     """Run `stacks/<layer>/__main__.py` under mocks.
 
     `upstream` maps a layer name to the outputs its stack reference should return;
     `config` adds settings overrides (top-level keys of config/production.yaml; non-string
-    values are passed as JSON, as Pulumi would).
+    values are passed as JSON, as Pulumi would). Pass `mocks` to read what a program that
+    raises registered before it failed.
     """
     project = project_name(layer)
     stack_dir = repo_root / "stacks" / layer
@@ -88,6 +101,7 @@ def run_layer(
     for key, value in (config or {}).items():
         merged[f"{project}:{key}"] = value if isinstance(value, str) else json.dumps(value)
     stacks = {f"{ORGANIZATION}/{project_name(name)}/{STACK}": dict(outs) for name, outs in (upstream or {}).items()}
-    mocks = PlanMocks(stack_outputs=stacks)
+    mocks = mocks or PlanMocks()
+    mocks.stack_outputs = stacks
     outputs = run_program(stack_dir / "__main__.py", project=project, mocks=mocks, config=merged)
-    return LayerRun(resources=mocks.resources, outputs=outputs)
+    return LayerRun(resources=mocks.resources, outputs=outputs, registrations=mocks.registrations)

@@ -190,6 +190,11 @@ class PlanMocks(pulumi.runtime.Mocks):
     """Outputs of already-planned stacks, keyed by fully-qualified stack name."""
     resources: list[dict[str, Any]] = field(default_factory=list)
     """Every resource registered so far, in registration order: type, name, inputs, state."""
+    registrations: list[dict[str, Any]] = field(default_factory=list)
+    """Every registration request so far, the root stack's included: URN, type, name, custom, provider and the URNs it depends on.
+
+    Filled by the monitor (`pulumi_internals.RecordingMonitor`), which sees what `new_resource` is not told.
+    """
     unanswered_stacks: list[str] = field(default_factory=list)
     """Stack references read that `stack_outputs` has nothing for (an upstream layer not planned)."""
 

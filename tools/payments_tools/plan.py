@@ -62,6 +62,8 @@ class LayerPlan:
     resources: list[dict[str, Any]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    registrations: list[dict[str, Any]] = field(default_factory=list)
+    """Every registration request: URN, type, name, custom, provider, dependencies (see `PlanMocks.registrations`)."""
 
 
 class UpstreamNotPlanned(ConfigError):
@@ -94,7 +96,8 @@ def run_program(
 ) -> dict[str, Any]:
     """Run one Pulumi program under mocks and return its resolved stack outputs.
 
-    Raises whatever the program raises, including errors thrown inside `apply`.
+    `mocks` records every resource and registration, also when the program fails. Raises whatever
+    the program raises, including errors thrown inside `apply`.
     """
     outputs: dict[str, Any] = {}
 
@@ -102,7 +105,9 @@ def run_program(
         runpy.run_path(str(main), run_name="__main__")
         outputs.update(pulumi_internals.root_outputs())
 
-    pulumi_internals.run_with_mocks(program, mocks=mocks, config=config, project=project, stack=stack, organization=organization)
+    pulumi_internals.run_with_mocks(
+        program, mocks=mocks, config=config, project=project, stack=stack, organization=organization, registrations=mocks.registrations
+    )
     return outputs
 
 
@@ -151,6 +156,7 @@ def plan_layers(
                 raise
             plan.seconds = time.perf_counter() - started
             plan.resources = mocks.resources
+            plan.registrations = mocks.registrations
             outputs_by_stack[f"{ORGANIZATION}/{project}/{STACK}"] = plan.outputs
         plans.append(plan)
         if on_layer:

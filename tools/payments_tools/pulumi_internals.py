@@ -22,7 +22,8 @@ import pulumi
 import pulumi.runtime.resource
 import pulumi.runtime.rpc
 from pulumi.runtime import known_types
-from pulumi.runtime.proto import source_pb2
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -45,6 +46,7 @@ USED: dict[str, tuple[str, ...]] = {
     "pulumi.runtime.resource": ("_get_stack_trace",),
     "pulumi.runtime.rpc": ("contains_unknowns",),
     "pulumi.runtime.known_types": ("is_unknown",),
+    "pulumi.runtime.mocks": ("MockMonitor",),
     "pulumi.runtime.proto.source_pb2": ("StackTrace",),
 }
 """Module → the private names this module imports from it (the test imports each)."""
@@ -61,17 +63,21 @@ def run_with_mocks(
     project: str,
     stack: str,
     organization: str,
+    registrations: list[dict[str, Any]] | None = None,
 ) -> None:
     """Run `program` under `mocks` as Pulumi's language host would, on Pulumi's event loop; raise what it raises.
 
     Before it starts, what an earlier program left behind is settled and forgotten, and the
     program gets a fresh root stack and its own config. If it fails, what it leaves is settled at
     once too, so no error of its outputs is reported later as "Future exception was never retrieved".
+    Every registration request is appended to `registrations`, if given (see `RecordingMonitor`),
+    including those of a program that fails.
     """
     settle()
     pulumi.runtime.set_all_config(dict(config))
     set_root_resource(None)  # type: ignore[arg-type]  # set_mocks creates a fresh root stack only when there is none
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, organization=organization)
+    monitor = MockMonitor(mocks) if registrations is None else RecordingMonitor(mocks, registrations)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, organization=organization, monitor=monitor)
     # Objects older than this program move out of the collector's view, so that if it fails, the
     # futures it created are found by scanning only what it allocated.
     gc.freeze()
@@ -90,6 +96,39 @@ def run_with_mocks(
         pulumi.runtime.resource._get_stack_trace = capture
         pulumi.runtime.rpc.contains_unknowns = scan
         gc.unfreeze()
+
+
+class RecordingMonitor(MockMonitor):
+    """Pulumi's mock monitor, also keeping what each registration request says that mocks are never told.
+
+    `Mocks.new_resource` receives a resource's type, name, inputs and provider, but neither its
+    URN nor what it depends on (`depends_on`, and every resource an input was taken from). Those
+    are the ordering guarantees the layers make (a log group exists before its function, a bucket
+    policy waits for the public access block), so the plan records them for every resource, once,
+    rather than each test wrapping the monitor itself. Registrations run on Pulumi's worker
+    threads; `list.append` is atomic, so no lock is needed.
+    """
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, registrations: list[dict[str, Any]]) -> None:
+        super().__init__(mocks)
+        self.registrations = registrations
+
+    def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
+        response: resource_pb2.RegisterResourceResponse = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        depends = set(request.dependencies)
+        for property_dependencies in request.propertyDependencies.values():
+            depends.update(property_dependencies.urns)
+        self.registrations.append(
+            {
+                "urn": response.urn,
+                "type": request.type,
+                "name": request.name,
+                "custom": request.custom,
+                "provider": request.provider,
+                "dependencies": sorted(depends),
+            }
+        )
+        return response
 
 
 def _no_stack_trace() -> source_pb2.StackTrace:
