@@ -26,7 +26,7 @@ def run_access(**settings: Any) -> LayerRun:
     config = {f"{PROJECT}:{key}": json.dumps(value) for key, value in settings.items()}
     mocks = PlanMocks()
     outputs = run_program(PROGRAM, project=PROJECT, mocks=mocks, config=config)
-    return LayerRun(resources=mocks.resources, outputs=outputs)
+    return LayerRun(resources=mocks.resources, outputs=outputs, registrations=mocks.registrations)
 
 
 @pytest.fixture(scope="module")
