@@ -60,7 +60,7 @@ def _run(program, mocks=None, registrations=None):
         project="internals",
         stack="test",
         organization="organization",
-        registrations=registrations,
+        registrations=[] if registrations is None else registrations,
     )
 
 
@@ -308,15 +308,3 @@ def test_a_failed_program_keeps_what_it_registered_before_it_failed():
     with pytest.raises(ValueError, match="refused"):
         _run(register_then_fail, registrations=registrations)
     assert "before" in [r["name"] for r in registrations]
-
-
-def test_without_a_list_to_record_into_pulumis_own_monitor_runs_the_program():
-    seen = []
-
-    class Watching(PlanMocks):
-        def new_resource(self, args):
-            seen.append(pulumi.runtime.settings.SETTINGS.monitor)
-            return super().new_resource(args)
-
-    _run(_program_with_dependencies, Watching())
-    assert seen and {type(m).__name__ for m in seen} == {"MockMonitor"}

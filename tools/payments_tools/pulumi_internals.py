@@ -63,20 +63,20 @@ def run_with_mocks(
     project: str,
     stack: str,
     organization: str,
-    registrations: list[dict[str, Any]] | None = None,
+    registrations: list[dict[str, Any]],
 ) -> None:
     """Run `program` under `mocks` as Pulumi's language host would, on Pulumi's event loop; raise what it raises.
 
     Before it starts, what an earlier program left behind is settled and forgotten, and the
     program gets a fresh root stack and its own config. If it fails, what it leaves is settled at
     once too, so no error of its outputs is reported later as "Future exception was never retrieved".
-    Every registration request is appended to `registrations`, if given (see `RecordingMonitor`),
-    including those of a program that fails.
+    Every registration request is appended to `registrations` (see `RecordingMonitor`), also
+    those of a program that fails.
     """
     settle()
     pulumi.runtime.set_all_config(dict(config))
     set_root_resource(None)  # type: ignore[arg-type]  # set_mocks creates a fresh root stack only when there is none
-    monitor = MockMonitor(mocks) if registrations is None else RecordingMonitor(mocks, registrations)
+    monitor = RecordingMonitor(mocks, registrations)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, organization=organization, monitor=monitor)
     # Objects older than this program move out of the collector's view, so that if it fails, the
     # futures it created are found by scanning only what it allocated.
