@@ -12,6 +12,16 @@ git -C "$work/repo" checkout --quiet "$ref"
 cd "$work/repo"
 
 now() { python3 -c 'import time; print(time.monotonic())'; }
+# This machine's speed drifts by a third within an hour (shared cores), and the same `make test`
+# costs 47 CPU-s at one moment and 64 at another. A fixed pure-Python loop, timed in CPU seconds
+# before and after, says how fast the machine was while the figures were taken.
+reference() { python3 -c 'import time
+t = time.process_time()
+total = 0
+for i in range(20_000_000):
+    total += i
+print(f"{time.process_time() - t:.2f}")'; }
+busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8}' /proc/stat; }  # jiffies every process spent, orphans included
 timed() {  # timed NAME COMMAND...: run it, print its wall time, show its log's tail if it fails
   local name="$1" start end
   shift
@@ -24,9 +34,12 @@ timed() {  # timed NAME COMMAND...: run it, print its wall time, show its log's 
 }
 
 echo "fresh clone of $(git rev-parse --short HEAD) in $work/repo; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+before_speed="$(reference)"
 timed "make setup" make setup
 touch "$work/before-test"
+busy_before="$(busy)"
 timed "make test" make test
+python3 -c "print(f'  CPU time of every process while it ran: {($(busy) - $busy_before) / $(getconf CLK_TCK):.1f} s on $(nproc) cores')"
 grep -E "[0-9]+ passed" "$work/make test.log" | head -1 | tr -d '=' | sed 's/^ */  pytest: /'
 after="$(sed -n '/[0-9]* passed/,/npm test/p' "$work/make test.log" | grep -cE 'Traceback|never retrieved|never awaited|Warning' || true)"
 echo "  tracebacks or warnings after the pytest summary: $after"
@@ -38,3 +51,4 @@ written="$(find . \( -path ./.git -o -path ./.venv -o -path ./node_modules -o -p
 echo "  written into the clone by make test: ${written:-nothing}"
 make --no-print-directory bench BENCH_ARGS='--only plan-floor' | grep -vE '^(\.venv/bin/python|make\[1\])'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "reference loop (20 million additions in Python, CPU time): $before_speed s before, $(reference) s after"
