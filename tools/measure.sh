@@ -49,6 +49,8 @@ grep -E "^(#|ℹ) (pass|fail) " "$work/make test.log" | tr '\n' ' ' | sed 's/^/ 
 written="$(find . \( -path ./.git -o -path ./.venv -o -path ./node_modules -o -path ./.node -o -path ./.tools -o -path ./.pycache \
   -o -path ./.pytest_cache -o -path ./build/lambda \) -prune -o -type f -newer "$work/before-test" -print | head -5)"
 echo "  written into the clone by make test: ${written:-nothing}"
+compiled="$(find .pycache -name '*.pyc' -newer "$work/before-test" | wc -l)"
+echo "  modules make test compiled, which make setup had not (payments_tools.warm_bytecode): $compiled"
 make --no-print-directory bench BENCH_ARGS='--only plan-floor' | grep -vE '^(\.venv/bin/python|make\[1\])'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "reference loop (20 million additions in Python, CPU time): $before_speed s before, $(reference) s after"

@@ -1,7 +1,9 @@
 """`make setup` compiles what the tests and the plan import (payments_tools.warm_bytecode)."""
 
+import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 from payments_tools import warm_bytecode
 
@@ -34,7 +36,18 @@ def test_the_warming_imports_load_each_subpackage_and_backend_and_a_missing_name
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     loaded = set(done.stdout.split())
-    assert {"pulumi_aws.sns.topic", "moto.server", "moto.sts.models"} <= loaded
+    # moto's server side of each service too, which only a request would load otherwise
+    assert {"pulumi_aws.sns.topic", "moto.server", "moto.sts.models", "moto.sts.urls", "moto.sts.responses"} <= loaded
+
+
+def test_the_repositorys_own_modules_are_compiled_where_imports_look_for_them(tmp_path, monkeypatch):
+    module = tmp_path / "repo" / "stacks" / "layer" / "payments_layer" / "only_main_imports_this.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path / "pycache"))
+    warm_bytecode.compile_sources(tmp_path / "repo")  # the other source folders are absent: skipped
+    compiled = Path(importlib.util.cache_from_source(str(module)))
+    assert compiled.is_file() and compiled.is_relative_to(tmp_path / "pycache")
 
 
 def test_a_warming_process_that_fails_is_reported_and_setup_goes_on(monkeypatch, capsys):

@@ -8,16 +8,20 @@ about 11 CPU-s. Compiling every installed file instead would take minutes: pulum
 
 So setup imports what is used, in two processes side by side while the Node runtime downloads:
 - pytest collects the suite, which imports every test module and all that they import;
-- a second process imports the pulumi_aws subpackages that the stacks use, and moto's server
-  and the backends of the services that our code creates clients for.
+- a second process imports the pulumi_aws subpackages that the stacks use; for each service
+  that our code creates clients for, moto's backend and server side and botocore's model; and
+  compiles the few packages that only a served request loads;
+- meanwhile this process compiles the repository's own modules.
 
-Both lists are read from the repository's own sources, so a new subpackage or service is
-picked up without editing this file. If one is missed, it is compiled when first imported, as
-before. Warming never fails setup: a module that does not import here fails where it is used.
+The subpackages and services are read from the repository's own sources, so a new one is picked
+up without editing this file. If a module is missed, it is compiled when first imported, as
+before; `make measure` counts those. Warming never fails setup: a module that does not import
+here fails where it is used.
 """
 
 from __future__ import annotations
 
+import compileall
 import re
 import subprocess
 import sys
@@ -49,20 +53,48 @@ def used_services(root: Path = REPO_ROOT) -> list[str]:
     return sorted(set(_CLIENT.findall(_source_text(root))))
 
 
+RUNTIME_PACKAGES = ("moto.core", "moto.moto_api", "flask", "cryptography.hazmat.backends.openssl", "cryptography.hazmat.bindings.openssl")
+"""Packages whose modules load only once a request is served (moto_server's health check, IAM's
+access control, Flask's debug helpers, the OpenSSL backend of moto's KMS and ACM): compiled whole.
+Found by listing what the first `make test` of a fresh clone still compiled."""
+
+
 def import_script(subpackages: list[str], services: list[str]) -> str:
-    """Python that imports each subpackage and moto backend, skipping any that does not import."""
+    """Python that imports and compiles what running code loads: each subpackage, each service's moto backend and server, a boto3 client.
+
+    Importing a backend loads only its models: its URL map and responses load when the first
+    request reaches it, through moto_server or the in-process stubber alike, and more of its
+    package when an operation needs it. So the server's app for the service is built, and the
+    service's whole moto package compiled (compileall skips what the imports already compiled).
+    Making a client parses botocore's model of the service into `.pycache/botocore-models`
+    (shared.aws), as every test process would on its first call. Whatever fails is skipped.
+    """
     return textwrap.dedent(
         f"""
-        import contextlib, importlib
+        import compileall, contextlib, importlib, os
         import moto.server
         from moto.backends import get_backend
+        from moto.moto_server.werkzeug_app import create_backend_app
+        from shared import aws
+
+        def compile_package(name):
+            with contextlib.suppress(Exception):
+                compileall.compile_dir(os.path.dirname(importlib.import_module(name).__file__), quiet=2)
+
         for name in {subpackages!r}:
             with contextlib.suppress(Exception):
                 # pulumi_aws loads a subpackage lazily, on the first attribute asked of it.
                 getattr(importlib.import_module("pulumi_aws." + name), "_utilities")
+        session = aws.process_session(region_name="eu-west-1")
         for service in {services!r}:
             with contextlib.suppress(Exception):
-                get_backend(service)
+                backends = get_backend(service)
+                create_backend_app(service)
+                compile_package(backends.backend.__module__.rpartition(".")[0])
+            with contextlib.suppress(Exception):
+                session.client(service)
+        for name in {RUNTIME_PACKAGES!r}:
+            compile_package(name)
         """
     )
 
@@ -75,10 +107,20 @@ def commands(root: Path = REPO_ROOT, python: str = sys.executable) -> list[list[
     ]
 
 
+def compile_sources(root: Path = REPO_ROOT) -> None:
+    """Compile every module of the repository's own packages: the stacks' `__main__.py` imports some that no test imports.
+
+    compileall writes where an import would (`sys.pycache_prefix`) and skips what is up to date.
+    """
+    for folder in SOURCES:
+        compileall.compile_dir(root / folder, quiet=2)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run both warming processes side by side; report a failure but never fail setup over it."""
+    """Run both warming processes side by side, and compile our own sources meanwhile; report a failure but never fail setup over it."""
     del argv
     running = [subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for cmd in commands()]
+    compile_sources()
     for proc in running:
         _, err = proc.communicate()
         if proc.returncode != 0:
