@@ -150,7 +150,7 @@ def bench_plan_floor(repo_root: Path, rounds: int = FLOOR_ROUNDS) -> None:
     is the median of the rounds' own ratios, each a plan against the floor run right after it:
     this machine's speed drifts by a third within minutes, so the best plan and the best floor
     were often taken at different speeds (best against best gave 1.20x to 1.81x within an hour;
-    the median of rounds gave 1.46x and 1.47x, beside the instruction count's 1.45x). The best of
+    the median of rounds 1.47x to 1.56x, beside the instruction count's 1.45x). The best of
     each, and best against best, are printed too. Target: the plan within 1.5x its floor.
     """
     section(f"make plan against its import floor (fresh processes, {rounds} alternating rounds)")
