@@ -28,6 +28,7 @@ import re
 import shutil
 import stat
 import subprocess
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -273,7 +274,17 @@ def _cached_zip(bundle: Path, contents: str, build_dir: Path) -> tuple[Path, byt
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write through a partial file and rename: a concurrent reader never sees half a file."""
-    partial = path.with_name(f"{path.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    """Write through a partial file of this writer's own and rename it: a reader never sees half a file.
+
+    The partial's name is this process's and thread's: the test suite's two workers, or previews
+    of several stacks run side by side, write the same content-addressed zip at the same moment.
+    With one shared partial name, a writer whose partial another writer had already renamed
+    away failed (FileNotFoundError). Each rename now moves a complete file of the same bytes;
+    the last one wins.
+    """
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)  # only left when the write or the rename failed
