@@ -23,6 +23,8 @@ import boto3
 import botocore.loaders
 import botocore.session
 
+from shared.build import write_atomically
+
 
 class _SearchPaths(list[str]):
     """The loader's search path, in which a folder appears once.
@@ -82,15 +84,10 @@ def model_cache_file(full_path: str) -> Path | None:
 
 
 def _keep(cache: Path, model: Any) -> None:
-    """Write `model` to `cache` through a file of this process's own, so a reader never sees half of it; failing to is harmless."""
-    partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
-    try:
+    """Write `model` to `cache` (`shared.build.write_atomically`: a reader never sees half of it); failing to is harmless."""
+    with contextlib.suppress(OSError):
         cache.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(marshal.dumps(model))
-        partial.replace(cache)
-    except OSError:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
+        write_atomically(cache, marshal.dumps(model))
 
 
 @functools.cache

@@ -374,27 +374,3 @@ def test_processes_that_need_the_same_bundle_at_once_build_it_once(source: Path,
         release.set()
         assert first.result(10) == second.result(10) == build_dir / "bundles" / bundle_digest(source, "node24")
     assert len(builds) == 1
-
-
-def test_writers_of_the_same_file_at_the_same_time_each_finish_and_leave_it_whole(tmp_path: Path) -> None:
-    # The suite's two workers (or previews run side by side) zip the same bundle at once and
-    # write the same content-addressed zip: no writer may fail because another renamed first.
-    target = tmp_path / "artifact.zip"
-    data = os.urandom(256 * 1024)
-
-    def write_many(_: int) -> None:
-        for _ in range(40):
-            packaging._write_atomically(target, data)
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(write_many, range(8)))
-    assert target.read_bytes() == data
-    assert [p.name for p in tmp_path.iterdir()] == ["artifact.zip"]  # no partial file left behind
-
-
-def test_a_write_that_cannot_be_renamed_into_place_raises_and_leaves_no_partial_file(tmp_path: Path) -> None:
-    target = tmp_path / "artifact.zip"
-    (target / "in-the-way").mkdir(parents=True)  # a folder where the file should go: the rename fails
-    with pytest.raises(OSError):
-        packaging._write_atomically(target, b"zip bytes")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["artifact.zip"] and target.is_dir()

@@ -28,13 +28,13 @@ import re
 import shutil
 import stat
 import subprocess
-import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.build import write_atomically
 from shared.errors import ConfigError
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -216,8 +216,8 @@ def build_artifact(source: Path, build_dir: Path, target: str) -> Artifact:
     build_dir.mkdir(parents=True, exist_ok=True)
     path = build_dir / f"{digest}.zip"
     if not path.is_file() or path.read_bytes() != data:
-        _write_atomically(path, data)
-    _write_atomically(_zip_record(bundle), json.dumps({"contents": contents, "zip": digest}).encode())
+        write_atomically(path, data)
+    write_atomically(_zip_record(bundle), json.dumps({"contents": contents, "zip": digest}).encode())
     return Artifact(source=source, bundle=bundle, path=path, sha256=digest, size=len(data))
 
 
@@ -271,20 +271,3 @@ def _cached_zip(bundle: Path, contents: str, build_dir: Path) -> tuple[Path, byt
         return None
     digest = hashlib.sha256(data).hexdigest()
     return (path, data, digest) if digest == record["zip"] else None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write through a partial file of this writer's own and rename it: a reader never sees half a file.
-
-    The partial's name is this process's and thread's: the test suite's two workers, or previews
-    of several stacks run side by side, write the same content-addressed zip at the same moment.
-    With one shared partial name, a writer whose partial another writer had already renamed
-    away failed (FileNotFoundError). Each rename now moves a complete file of the same bytes;
-    the last one wins.
-    """
-    partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
-    try:
-        partial.write_bytes(data)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)  # only left when the write or the rename failed
