@@ -29,7 +29,7 @@ import textwrap
 from pathlib import Path
 
 from payments_tools.cli import exit_with
-from shared.settings import find_repo_root
+from shared.settings import PRODUCTION_REGION, find_repo_root
 
 REPO_ROOT = find_repo_root(Path(__file__).parent)
 SOURCES = ("stacks", "shared", "tools", "policy", "bootstrap")
@@ -85,7 +85,7 @@ def import_script(subpackages: list[str], services: list[str]) -> str:
             with contextlib.suppress(Exception):
                 # pulumi_aws loads a subpackage lazily, on the first attribute asked of it.
                 getattr(importlib.import_module("pulumi_aws." + name), "_utilities")
-        session = aws.process_session(region_name="eu-west-1")
+        session = aws.process_session(region_name={PRODUCTION_REGION!r})
         for service in {services!r}:
             with contextlib.suppress(Exception):
                 backends = get_backend(service)
